@@ -1,0 +1,99 @@
+//! The freshly executed helper process that turns into a container.
+//!
+//! The harness is multithreaded, so it never creates namespaces itself: it
+//! executes its own binary with [`HELPER_ARG`], and this single-threaded
+//! process joins the case's cgroup, unshares the namespaces and forks the
+//! container's pid 1. The helper then only waits for pid 1 and exits with
+//! its status, so the harness knows the whole pid namespace is gone once the
+//! helper has been reaped.
+
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+
+use super::protocol::{self, Reply, Setup};
+use super::{init, namespaces};
+use crate::syscall;
+
+/// The hidden first argument that makes a wrtest binary act as the helper.
+pub const HELPER_ARG: &str = "__wrtest-container";
+
+/// If this process was started as a container helper, become one and never
+/// return. Call it first thing in `main` of every binary that opens
+/// containers (the `wrtest` binary and suites' test targets do).
+pub fn enter_if_requested() {
+    if std::env::args_os().nth(1).is_some_and(|a| a == HELPER_ARG) {
+        std::process::exit(run());
+    }
+}
+
+fn run() -> i32 {
+    let mut ctl = match take_control_socket() {
+        Ok(ctl) => ctl,
+        Err(e) => {
+            eprintln!("wrtest helper: failed to take the control socket: {e}");
+            return 125;
+        }
+    };
+    match prepare(&mut ctl) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = protocol::send(&mut ctl, &Reply::Failed(message), &[]);
+            125
+        }
+    }
+}
+
+/// The control socket arrives as stdin. Move it to a close-on-exec descriptor,
+/// close everything else inherited, and put /dev/null on stdin.
+fn take_control_socket() -> std::io::Result<UnixStream> {
+    syscall::close_from(3)?;
+    let fd = nix::fcntl::fcntl(0, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3))?;
+    let null = File::open("/dev/null")?;
+    nix::unistd::dup2(null.as_raw_fd(), 0)?;
+    Ok(UnixStream::from(syscall::own_fd(fd)))
+}
+
+fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
+    // If the harness dies, so does the helper, and with it pid 1.
+    prctl::set_pdeathsig(Signal::SIGKILL).map_err(|e| format!("failed to set the parent death signal: {e}"))?;
+    let _ = prctl::set_name(c"wrtest-helper");
+    let setup: Setup = match protocol::receive(ctl) {
+        Ok(Some((setup, _))) => setup,
+        Ok(None) => return Ok(0),
+        Err(e) => return Err(format!("failed to read the container setup: {e}")),
+    };
+    if let Some(cgroup) = &setup.cgroup {
+        join_cgroup(cgroup)?;
+    }
+    namespaces::enter_all().map_err(|e| crate::error_chain(&e))?;
+    let pid1 = syscall::fork_single_threaded().map_err(|e| format!("failed to fork pid 1: {e}"))?;
+    match pid1 {
+        None => std::process::exit(init::run(ctl, &setup)),
+        Some(pid) => Ok(wait_for(pid)),
+    }
+}
+
+fn join_cgroup(dir: &str) -> Result<(), String> {
+    let procs = format!("{dir}/cgroup.procs");
+    let mut file = File::options().write(true).open(&procs).map_err(|e| format!("failed to open {procs}: {e}"))?;
+    file.write_all(b"0\n").map_err(|e| format!("failed to join cgroup {dir}: {e}"))
+}
+
+/// Wait for pid 1; its end means every process of the container has ended.
+fn wait_for(pid: libc::pid_t) -> i32 {
+    loop {
+        match waitpid(Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return 125,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The container's pid 1: builds the root filesystem, then serves the
+//! harness's requests and reaps every orphan until the control socket closes.
+//!
+//! When it returns, the kernel kills whatever is left in the pid namespace
+//! and the mount namespace with all its mounts disappears. It never touches
+//! anything outside the container once `pivot_root` is done.
+
+use nix::sys::prctl;
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use super::exec;
+use super::protocol::{self, Node, NodeKind, Reply, Request, Setup};
+use super::rootfs::{self, RealKernel};
+use crate::syscall;
+
+/// Build the container and serve requests. Returns the exit code of pid 1.
+pub fn run(ctl: &mut UnixStream, setup: &Setup) -> i32 {
+    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    let _ = prctl::set_name(c"wrtest-init");
+    let reaper = match build(setup) {
+        Ok(reaper) => reaper,
+        Err(message) => {
+            let _ = protocol::send(ctl, &Reply::Failed(message), &[]);
+            return 1;
+        }
+    };
+    if protocol::send(ctl, &Reply::Ready, &[]).is_err() {
+        return 1;
+    }
+    serve(ctl, &reaper)
+}
+
+fn build(setup: &Setup) -> Result<SignalFd, String> {
+    rootfs::build(&RealKernel, setup).map_err(|e| crate::error_chain(&e))?;
+    nix::unistd::sethostname(&setup.hostname)
+        .map_err(|e| format!("failed to set hostname {:?}: {e}", setup.hostname))?;
+    syscall::interface_up("lo").map_err(|e| format!("failed to bring up lo: {e}"))?;
+    quiet_stdio().map_err(|e| format!("failed to point stdio at /dev/null: {e}"))?;
+    child_signals().map_err(|e| format!("failed to watch SIGCHLD: {e}"))
+}
+
+/// Nothing of pid 1's own output belongs in a case's output.
+fn quiet_stdio() -> io::Result<()> {
+    let null = File::options().read(true).write(true).open("/dev/null")?;
+    for fd in 0..3 {
+        nix::unistd::dup2(null.as_raw_fd(), fd)?;
+    }
+    Ok(())
+}
+
+/// SIGCHLD becomes readable data instead of a signal, so waiting for the
+/// socket and reaping orphans happen in one poll loop.
+fn child_signals() -> nix::Result<SignalFd> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    mask.thread_block()?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+}
+
+fn serve(ctl: &mut UnixStream, reaper: &SignalFd) -> i32 {
+    loop {
+        if !wait_readable(ctl, reaper) {
+            return 0;
+        }
+        let (request, blobs) = match protocol::receive::<Request>(ctl) {
+            Ok(Some(frame)) => frame,
+            Ok(None) | Err(_) => return 0,
+        };
+        if answer(ctl, reaper, request, blobs).is_err() {
+            return 0;
+        }
+    }
+}
+
+/// Reap orphans until the control socket has something to read.
+fn wait_readable(ctl: &UnixStream, reaper: &SignalFd) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let mut fds = [PollFd::new(ctl.as_fd(), PollFlags::POLLIN), PollFd::new(reaper.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+        exec::reap_all(reaper, None);
+        if fds[0].any().unwrap_or(false) {
+            return true;
+        }
+    }
+}
+
+fn answer(ctl: &mut UnixStream, reaper: &SignalFd, request: Request, blobs: Vec<Vec<u8>>) -> io::Result<()> {
+    let input = blobs.into_iter().next().unwrap_or_default();
+    match request {
+        Request::Run(req) => {
+            let stdio = if req.interactive { Some(exec::receive_stdio(ctl)?) } else { None };
+            match exec::run(&req, &input, stdio, reaper) {
+                Ok(done) => protocol::send(ctl, &Reply::Ran { status: done.status, micros: done.micros }, &[&done.stdout, &done.stderr]),
+                Err(e) => protocol::send(ctl, &Reply::Failed(format!("failed to run {:?}: {e}", req.argv)), &[]),
+            }
+        }
+        Request::WriteFile { path, mode } => match write_file(&path, mode, &input) {
+            Ok(()) => protocol::send(ctl, &Reply::Written, &[]),
+            Err(e) => protocol::send(ctl, &Reply::Failed(format!("failed to write {path}: {e}")), &[]),
+        },
+        Request::Inspect { path, read_limit } => match inspect(&path, read_limit) {
+            Ok((node, content)) => protocol::send(ctl, &Reply::Inspected(node), &[&content]),
+            Err(e) => protocol::send(ctl, &Reply::Failed(format!("failed to inspect {path}: {e}")), &[]),
+        },
+    }
+}
+
+fn write_file(path: &str, mode: u32, content: &[u8]) -> io::Result<()> {
+    let path = Path::new(path);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = File::create(path)?;
+    file.write_all(content)?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+fn inspect(path: &str, read_limit: u64) -> io::Result<(Option<Node>, Vec<u8>)> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, Vec::new())),
+        Err(e) => return Err(e),
+    };
+    let kind = node_kind(&meta.file_type());
+    let link = if kind == NodeKind::Symlink { Some(std::fs::read_link(path)?.to_string_lossy().into_owned()) } else { None };
+    let mut content = Vec::new();
+    if kind == NodeKind::File {
+        File::open(path)?.take(read_limit).read_to_end(&mut content)?;
+    }
+    let node = Node { kind, mode: meta.permissions().mode() & 0o7777, size: meta.len(), link };
+    Ok((Some(node), content))
+}
+
+fn node_kind(ft: &std::fs::FileType) -> NodeKind {
+    if ft.is_symlink() {
+        NodeKind::Symlink
+    } else if ft.is_dir() {
+        NodeKind::Dir
+    } else if ft.is_file() {
+        NodeKind::File
+    } else {
+        NodeKind::Other
+    }
+}

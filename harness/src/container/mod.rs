@@ -1,0 +1,393 @@
+//! One container per test case, seen from the harness.
+//!
+//! [`Container::start`] prepares a case directory (overlay upper and work
+//! layers) and a cgroup, executes the helper (see [`helper`]) that builds the
+//! namespaces, and talks to the container's pid 1 over a socket. Dropping a
+//! [`Container`] tears everything down, also while a test panics. This module
+//! owns the host side of a container's life; what happens inside lives in
+//! `init`, `exec` and `rootfs`.
+
+mod cgroup;
+mod exec;
+pub mod helper;
+mod init;
+pub mod namespaces;
+pub mod protocol;
+pub mod rootfs;
+pub mod rundir;
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use tracing::{debug, warn};
+
+pub use helper::enter_if_requested;
+pub use protocol::{ExitStatus, Node, NodeKind};
+
+use cgroup::Cgroup;
+use protocol::{Reply, Request, RunRequest, Setup};
+use rundir::RunDir;
+
+/// The environment every command gets, as on an OpenWrt shell.
+const BASE_ENV: &[(&str, &str)] = &[
+    ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+    ("HOME", "/root"),
+    ("USER", "root"),
+    ("LOGNAME", "root"),
+    ("SHELL", "/bin/ash"),
+    ("TERM", "dumb"),
+];
+
+/// How to build a container.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The container's hostname.
+    pub hostname: String,
+    /// Size limit of `/tmp` (and so `/var`), in bytes.
+    pub tmp_bytes: u64,
+    /// The binary to execute as the helper; default: `$WRTEST_HELPER`, else
+    /// the running executable (whose `main` must call [`enter_if_requested`]).
+    pub helper: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { hostname: "OpenWrt".into(), tmp_bytes: 64 << 20, helper: None }
+    }
+}
+
+/// Something went wrong with a container (not with what runs in it).
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    /// The run directory could not be made.
+    #[error("failed to prepare the run directory: {0}")]
+    RunDir(String),
+    /// A host-side step failed.
+    #[error("failed to {what} {}", path.display())]
+    Host {
+        /// What was being done.
+        what: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: io::Error,
+    },
+    /// The container process reported a failure.
+    #[error("container {id}: {message}")]
+    Inside {
+        /// The case directory's name.
+        id: String,
+        /// Its message.
+        message: String,
+    },
+    /// The control socket broke.
+    #[error("failed to talk to container {id}")]
+    Channel {
+        /// The case directory's name.
+        id: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, ContainerError>;
+
+/// What a program did.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// How it ended.
+    pub status: ExitStatus,
+    /// Its standard output.
+    pub stdout: Vec<u8>,
+    /// Its standard error.
+    pub stderr: Vec<u8>,
+    /// How long it ran.
+    pub duration: Duration,
+}
+
+impl Output {
+    /// Exit code, when it exited normally.
+    pub fn code(&self) -> Option<i32> {
+        match self.status {
+            ExitStatus::Code(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Standard output as text (invalid UTF-8 replaced).
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// Standard error as text (invalid UTF-8 replaced).
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// A live container. Dropping it tears it down.
+#[derive(Debug)]
+pub struct Container {
+    id: String,
+    ctl: Option<UnixStream>,
+    helper: Option<Child>,
+    cgroup: Option<Cgroup>,
+    case_dir: Option<tempfile::TempDir>,
+}
+
+impl Container {
+    /// Start a container on the extracted image at `rootfs`.
+    pub fn start(rootfs: &Path, options: &Options) -> Result<Container> {
+        let run = RunDir::current().map_err(ContainerError::RunDir)?;
+        let case_dir = make_case_dir(run.path())?;
+        let id = case_dir.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let cgroup = match run.cgroups() {
+            Some(parent) => Some(Cgroup::create(parent, &id).map_err(|e| host("create cgroup", &parent.join(&id), e))?),
+            None => None,
+        };
+        let setup = setup_for(rootfs, case_dir.path(), &cgroup, options);
+        let mut container = Container { id, ctl: None, helper: None, cgroup, case_dir: Some(case_dir) };
+        container.spawn(options, &setup)?;
+        Ok(container)
+    }
+
+    /// The case's short id (its directory name under the run directory).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The overlay's upper layer: every file the case changed.
+    pub fn upper_dir(&self) -> Option<PathBuf> {
+        self.case_dir.as_ref().map(|d| d.path().join("upper"))
+    }
+
+    fn spawn(&mut self, options: &Options, setup: &Setup) -> Result<()> {
+        let exe = helper_exe(options)?;
+        let (ours, theirs) = UnixStream::pair().map_err(|e| host("create a socket pair for", &exe, e))?;
+        let child = std::process::Command::new(&exe)
+            .arg(helper::HELPER_ARG)
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| host("execute the container helper", &exe, e))?;
+        self.helper = Some(child);
+        self.ctl = Some(ours);
+        self.send(setup, &[])?;
+        match self.receive()? {
+            (Reply::Ready, _) => Ok(()),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => Err(self.inside(format!("unexpected first reply {other:?}"))),
+        }
+    }
+
+    /// Run `argv` inside the container with OpenWrt's environment plus `env`.
+    pub fn exec(&mut self, argv: &[&str], env: &[(&str, &str)], stdin: &[u8], timeout: Duration) -> Result<Output> {
+        let request = run_request(argv, env, timeout, false);
+        self.send(&Request::Run(request), &[stdin])?;
+        self.read_output(timeout)
+    }
+
+    /// Run a shell command line (`/bin/sh -c`), as a maintainer would type it.
+    pub fn sh(&mut self, line: &str, timeout: Duration) -> Result<Output> {
+        self.exec(&["/bin/sh", "-c", line], &[], b"", timeout)
+    }
+
+    fn read_output(&mut self, timeout: Duration) -> Result<Output> {
+        // pid 1 enforces the timeout; this only guards against a wedged pid 1.
+        self.set_read_timeout(Some(timeout + Duration::from_secs(10)))?;
+        let reply = self.receive();
+        self.set_read_timeout(None)?;
+        match reply? {
+            (Reply::Ran { status, micros }, mut blobs) if blobs.len() == 2 => {
+                let stderr = blobs.pop().unwrap_or_default();
+                let stdout = blobs.pop().unwrap_or_default();
+                Ok(Output { status, stdout, stderr, duration: Duration::from_micros(micros) })
+            }
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => Err(self.inside(format!("unexpected reply {other:?} to a run request"))),
+        }
+    }
+
+    /// Open an interactive `ash` on this terminal; returns when it exits.
+    pub fn interactive_shell(&mut self) -> Result<ExitStatus> {
+        let term = std::env::var("TERM").unwrap_or_else(|_| "vt100".into());
+        let env = [("TERM", term.as_str()), ("PS1", "\\u@\\h:\\w\\$ ")];
+        let request = run_request(&["/bin/ash", "-l"], &env, Duration::from_secs(u32::MAX as u64), true);
+        self.send(&Request::Run(request), &[b""])?;
+        self.send_stdio()?;
+        match self.receive()? {
+            (Reply::Ran { status, .. }, _) => Ok(status),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => Err(self.inside(format!("unexpected reply {other:?} to a shell request"))),
+        }
+    }
+
+    fn send_stdio(&mut self) -> Result<()> {
+        use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+        let fds = [0, 1, 2];
+        let cmsg = [ControlMessage::ScmRights(&fds)];
+        let iov = [io::IoSlice::new(b"s")];
+        let raw = self.channel()?.as_raw_fd();
+        sendmsg::<()>(raw, &iov, &cmsg, MsgFlags::empty(), None).map_err(|e| self.channel_error(e.into()))?;
+        Ok(())
+    }
+
+    /// Create or replace a file inside the container.
+    pub fn write_file(&mut self, path: &str, content: &[u8], mode: u32) -> Result<()> {
+        self.send(&Request::WriteFile { path: path.to_owned(), mode }, &[content])?;
+        match self.receive()? {
+            (Reply::Written, _) => Ok(()),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => Err(self.inside(format!("unexpected reply {other:?} to a write request"))),
+        }
+    }
+
+    /// Describe a path inside the container (symlinks not followed); regular
+    /// files come with up to `read_limit` bytes of content.
+    pub fn inspect(&mut self, path: &str, read_limit: u64) -> Result<Option<(Node, Vec<u8>)>> {
+        self.send(&Request::Inspect { path: path.to_owned(), read_limit }, &[])?;
+        match self.receive()? {
+            (Reply::Inspected(node), blobs) => Ok(node.map(|n| (n, blobs.into_iter().next().unwrap_or_default()))),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => Err(self.inside(format!("unexpected reply {other:?} to an inspect request"))),
+        }
+    }
+
+    /// Tear the container down now, reporting what could not be cleaned.
+    pub fn stop(mut self) -> Result<()> {
+        self.teardown()
+    }
+
+    fn teardown(&mut self) -> Result<()> {
+        let started = Instant::now();
+        // Closing the socket tells pid 1 to exit; the kernel then kills the
+        // rest of its pid namespace and drops its mounts.
+        drop(self.ctl.take());
+        let helper = self.wait_helper();
+        let cgroup = match self.cgroup.take() {
+            Some(cg) => cg.destroy(Duration::from_secs(10)).map_err(|e| host("remove cgroup", cg.path(), e)),
+            None => Ok(()),
+        };
+        let dir = match self.case_dir.take() {
+            Some(dir) => {
+                let path = dir.path().to_owned();
+                dir.close().map_err(|e| host("remove case directory", &path, e))
+            }
+            None => Ok(()),
+        };
+        debug!(id = %self.id, micros = started.elapsed().as_micros() as u64, "container torn down");
+        helper.and(cgroup).and(dir)
+    }
+
+    /// Reap the helper, killing it (and so pid 1) if pid 1 does not exit soon.
+    fn wait_helper(&mut self) -> Result<()> {
+        let Some(mut child) = self.helper.take() else { return Ok(()) };
+        let pid = child.id() as i32;
+        let exited = crate::syscall::pidfd_open(pid)
+            .and_then(|fd| crate::syscall::pidfd_wait(&fd, Duration::from_secs(5)))
+            .unwrap_or(false);
+        if !exited {
+            warn!(id = %self.id, "container pid 1 did not exit when asked; killing it");
+            if let Some(cg) = &self.cgroup {
+                let _ = std::fs::write(cg.path().join("cgroup.kill"), "1");
+            }
+            let _ = child.kill();
+        }
+        child.wait().map(drop).map_err(|e| host("wait for the container helper of", Path::new(&self.id), e))
+    }
+
+    fn send<T: serde::Serialize>(&mut self, header: &T, blobs: &[&[u8]]) -> Result<()> {
+        let result = protocol::send(self.channel()?, header, blobs);
+        result.map_err(|e| self.channel_error(e))
+    }
+
+    fn receive(&mut self) -> Result<(Reply, Vec<Vec<u8>>)> {
+        let result = protocol::receive(self.channel()?);
+        match result {
+            Ok(Some(frame)) => Ok(frame),
+            Ok(None) => Err(self.channel_error(io::Error::new(io::ErrorKind::UnexpectedEof, "pid 1 is gone"))),
+            Err(e) => Err(self.channel_error(e)),
+        }
+    }
+
+    fn set_read_timeout(&mut self, limit: Option<Duration>) -> Result<()> {
+        let result = self.channel()?.set_read_timeout(limit);
+        result.map_err(|e| self.channel_error(e))
+    }
+
+    fn channel(&mut self) -> Result<&mut UnixStream> {
+        let id = self.id.clone();
+        let gone = || io::Error::new(io::ErrorKind::NotConnected, "container already stopped");
+        self.ctl.as_mut().ok_or_else(|| ContainerError::Channel { id, source: gone() })
+    }
+
+    fn channel_error(&self, source: io::Error) -> ContainerError {
+        ContainerError::Channel { id: self.id.clone(), source }
+    }
+
+    fn inside(&self, message: String) -> ContainerError {
+        ContainerError::Inside { id: self.id.clone(), message }
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if let Err(e) = self.teardown() {
+            warn!("{}", crate::error_chain(&e));
+        }
+    }
+}
+
+fn host(what: &'static str, path: &Path, source: io::Error) -> ContainerError {
+    ContainerError::Host { what, path: path.to_owned(), source }
+}
+
+fn make_case_dir(run: &Path) -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("c").tempdir_in(run).map_err(|e| host("create a case directory in", run, e))?;
+    for sub in ["upper", "work", "root"] {
+        let path = dir.path().join(sub);
+        std::fs::create_dir(&path).map_err(|e| host("create", &path, e))?;
+    }
+    Ok(dir)
+}
+
+fn setup_for(rootfs: &Path, case: &Path, cgroup: &Option<Cgroup>, options: &Options) -> Setup {
+    let at = |sub: &str| case.join(sub).to_string_lossy().into_owned();
+    Setup {
+        lower: rootfs.to_string_lossy().into_owned(),
+        upper: at("upper"),
+        work: at("work"),
+        root: at("root"),
+        hostname: options.hostname.clone(),
+        cgroup: cgroup.as_ref().map(|c| c.path().to_string_lossy().into_owned()),
+        tmp_bytes: options.tmp_bytes,
+    }
+}
+
+fn helper_exe(options: &Options) -> Result<PathBuf> {
+    if let Some(exe) = options.helper.clone().or_else(|| std::env::var_os("WRTEST_HELPER").map(PathBuf::from)) {
+        return Ok(exe);
+    }
+    std::env::current_exe().map_err(|e| host("find the running executable", Path::new("/proc/self/exe"), e))
+}
+
+fn run_request(argv: &[&str], env: &[(&str, &str)], timeout: Duration, interactive: bool) -> RunRequest {
+    let mut vars: Vec<(String, String)> = BASE_ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    for (key, value) in env {
+        vars.retain(|(k, _)| k != key);
+        vars.push((key.to_string(), value.to_string()));
+    }
+    RunRequest {
+        argv: argv.iter().map(|a| a.to_string()).collect(),
+        env: vars,
+        cwd: "/root".into(),
+        timeout_ms: timeout.as_millis().min(u64::MAX as u128) as u64,
+        interactive,
+    }
+}

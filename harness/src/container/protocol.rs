@@ -1,0 +1,224 @@
+//! The messages between the harness and a container's pid 1, and how they
+//! travel over the control socket.
+//!
+//! A frame is a JSON header followed by zero or more raw byte blobs (command
+//! output, file contents), each length-prefixed, so binary output survives
+//! untouched. This module owns the wire format only, not what either side does.
+
+use serde::{Deserialize, Serialize};
+use std::io::{self, Read, Write};
+
+/// Largest header or blob accepted from the other side.
+const MAX_PART: u32 = 256 * 1024 * 1024;
+
+/// What the container process needs to build the container.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Setup {
+    /// The extracted image, used read-only as the overlay's lower layer.
+    pub lower: String,
+    /// The per-case writable layer.
+    pub upper: String,
+    /// Overlayfs' work directory, beside `upper`.
+    pub work: String,
+    /// Where the overlay is mounted before `pivot_root`.
+    pub root: String,
+    /// The container's hostname.
+    pub hostname: String,
+    /// A cgroup v2 directory to join before the namespaces are made.
+    pub cgroup: Option<String>,
+    /// Size of the container's `/tmp` tmpfs, in bytes.
+    pub tmp_bytes: u64,
+}
+
+/// A request from the harness to the container's pid 1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Request {
+    /// Run a program; one blob follows: its standard input.
+    Run(RunRequest),
+    /// Create or replace a file; one blob follows: its content.
+    WriteFile {
+        /// Absolute path inside the container.
+        path: String,
+        /// Permission bits.
+        mode: u32,
+    },
+    /// Describe a path (and read it when it is a regular file).
+    Inspect {
+        /// Absolute path inside the container.
+        path: String,
+        /// Read at most this many bytes of content.
+        read_limit: u64,
+    },
+}
+
+/// How to run one program inside the container.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRequest {
+    /// Program and arguments.
+    pub argv: Vec<String>,
+    /// The complete environment.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: String,
+    /// Kill the program's process group after this many milliseconds.
+    pub timeout_ms: u64,
+    /// Use the three descriptors sent with this frame as stdio instead of
+    /// capturing output (an interactive shell).
+    pub interactive: bool,
+}
+
+/// How a program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Code(i32),
+    /// A signal ended it.
+    Signal(i32),
+    /// The timeout ran out and the harness killed it.
+    TimedOut,
+}
+
+/// The kind of a filesystem object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (not followed).
+    Symlink,
+    /// Anything else: device, fifo, socket.
+    Other,
+}
+
+/// What `Inspect` found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Node {
+    /// Its kind.
+    pub kind: NodeKind,
+    /// Permission bits (`st_mode & 0o7777`).
+    pub mode: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// Target of a symbolic link.
+    pub link: Option<String>,
+}
+
+/// An answer from the container's pid 1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Reply {
+    /// The container is built and waits for requests.
+    Ready,
+    /// The program ended; two blobs follow: stdout and stderr.
+    Ran {
+        /// How it ended.
+        status: ExitStatus,
+        /// Wall-clock time inside the container.
+        micros: u64,
+    },
+    /// The file was written.
+    Written,
+    /// The path does not exist (`None`) or is described; a content blob
+    /// follows for regular files.
+    Inspected(Option<Node>),
+    /// The request failed; the text says why.
+    Failed(String),
+}
+
+/// Write one frame: a header and its blobs.
+pub fn send<T: Serialize>(out: &mut impl Write, header: &T, blobs: &[&[u8]]) -> io::Result<()> {
+    let json = serde_json::to_vec(header).map_err(io::Error::other)?;
+    let mut buf = Vec::with_capacity(json.len() + 8 + blobs.iter().map(|b| b.len() + 4).sum::<usize>());
+    put_part(&mut buf, &json)?;
+    buf.extend_from_slice(&(blobs.len() as u32).to_le_bytes());
+    for blob in blobs {
+        put_part(&mut buf, blob)?;
+    }
+    out.write_all(&buf)
+}
+
+fn put_part(buf: &mut Vec<u8>, part: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(part.len())
+        .ok()
+        .filter(|n| *n <= MAX_PART)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "frame part too large"))?;
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(part);
+    Ok(())
+}
+
+/// Read one frame. `Ok(None)` means the other side closed the socket.
+pub fn receive<T: for<'de> Deserialize<'de>>(
+    input: &mut impl Read,
+) -> io::Result<Option<(T, Vec<Vec<u8>>)>> {
+    let Some(json) = get_first_part(input)? else {
+        return Ok(None);
+    };
+    let header = serde_json::from_slice(&json).map_err(io::Error::other)?;
+    let count = read_u32(input)?;
+    let blobs = (0..count).map(|_| get_part(input)).collect::<io::Result<_>>()?;
+    Ok(Some((header, blobs)))
+}
+
+fn get_first_part(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    match input.read(&mut len[..1])? {
+        0 => return Ok(None),
+        _ => input.read_exact(&mut len[1..])?,
+    }
+    read_body(input, u32::from_le_bytes(len)).map(Some)
+}
+
+fn get_part(input: &mut impl Read) -> io::Result<Vec<u8>> {
+    let len = read_u32(input)?;
+    read_body(input, len)
+}
+
+fn read_u32(input: &mut impl Read) -> io::Result<u32> {
+    let mut len = [0u8; 4];
+    input.read_exact(&mut len)?;
+    Ok(u32::from_le_bytes(len))
+}
+
+fn read_body(input: &mut impl Read, len: u32) -> io::Result<Vec<u8>> {
+    if len > MAX_PART {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "frame part too large"));
+    }
+    let mut body = vec![0u8; len as usize];
+    input.read_exact(&mut body)?;
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_with_binary_blobs() {
+        let mut wire = Vec::new();
+        let reply = Reply::Ran { status: ExitStatus::Signal(9), micros: 12 };
+        send(&mut wire, &reply, &[b"out\0\xff", b""]).unwrap();
+        send(&mut wire, &Reply::Ready, &[]).unwrap();
+        let mut input = wire.as_slice();
+        let (first, blobs): (Reply, _) = receive(&mut input).unwrap().unwrap();
+        assert!(matches!(first, Reply::Ran { status: ExitStatus::Signal(9), micros: 12 }));
+        assert_eq!(blobs, vec![b"out\0\xff".to_vec(), Vec::new()]);
+        let (second, blobs): (Reply, _) = receive(&mut input).unwrap().unwrap();
+        assert!(matches!(second, Reply::Ready) && blobs.is_empty());
+        assert!(receive::<Reply>(&mut input).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_truncated_frame_is_an_error_not_a_hang() {
+        let mut wire = Vec::new();
+        send(&mut wire, &Reply::Written, &[b"abc"]).unwrap();
+        wire.truncate(wire.len() - 1);
+        assert!(receive::<Reply>(&mut wire.as_slice()).is_err());
+    }
+
+    #[test]
+    fn an_oversized_length_is_refused() {
+        let wire = (MAX_PART + 1).to_le_bytes();
+        assert!(receive::<Reply>(&mut wire.as_slice()).is_err());
+    }
+}

@@ -1,0 +1,261 @@
+//! The container's root filesystem: overlay on the image, `/proc`, a minimal
+//! `/dev`, a fresh `/tmp` as OpenWrt's preinit makes it, then `pivot_root`.
+//!
+//! It runs inside the container's own mount namespace, in its pid 1, and
+//! reaches the kernel only through the [`Kernel`] trait, so the sequence can
+//! be checked without root by a fake that records calls. It must never touch
+//! a path outside the case directory before `pivot_root`.
+
+use nix::mount::MsFlags;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::protocol::Setup;
+
+/// The kernel calls the root filesystem is built from.
+pub trait Kernel {
+    /// mount(2).
+    fn mount(&self, src: &str, target: &Path, fstype: &str, flags: MsFlags, data: &str) -> io::Result<()>;
+    /// Create a character device node.
+    fn mknod_char(&self, path: &Path, mode: u32, major: u64, minor: u64) -> io::Result<()>;
+    /// Create a directory (and its parents) with this mode.
+    fn mkdir(&self, path: &Path, mode: u32) -> io::Result<()>;
+    /// Create a symbolic link.
+    fn symlink(&self, target: &str, link: &Path) -> io::Result<()>;
+    /// Make `new_root` the root and detach the old one.
+    fn pivot_root(&self, new_root: &Path) -> io::Result<()>;
+}
+
+/// A failed step, with the path it was about.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to {what} {}", path.display())]
+pub struct RootfsError {
+    what: &'static str,
+    path: PathBuf,
+    #[source]
+    source: io::Error,
+}
+
+type Result<T> = std::result::Result<T, RootfsError>;
+
+fn at<T>(what: &'static str, path: &Path, r: io::Result<T>) -> Result<T> {
+    r.map_err(|source| RootfsError { what, path: path.to_owned(), source })
+}
+
+/// Device nodes of the minimal `/dev`: name, major, minor.
+const DEVICES: &[(&str, u64, u64)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
+/// Directories OpenWrt's boot creates in the volatile `/tmp` (`/var` links there).
+const VOLATILE_DIRS: &[(&str, u32)] =
+    &[("lock", 0o755), ("run", 0o755), ("log", 0o755), ("state", 0o755), ("tmp", 0o1777), (".uci", 0o700)];
+
+/// Build the root filesystem described by `setup` and switch into it.
+pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
+    let root = Path::new(&setup.root);
+
+    // Nothing we mount may propagate back to the host's mount namespace.
+    at("make private", Path::new("/"), k.mount("", Path::new("/"), "", MsFlags::MS_REC | MsFlags::MS_PRIVATE, ""))?;
+
+    // The image stays read-only below; every change of the case lands in `upper`.
+    let data = format!("lowerdir={},upperdir={},workdir={}", setup.lower, setup.upper, setup.work);
+    at("mount overlay on", root, k.mount("overlay", root, "overlay", MsFlags::empty(), &data))?;
+
+    mount_proc(k, root)?;
+    mount_dev(k, root)?;
+    mount_tmp(k, root, setup.tmp_bytes)?;
+    mount_sys(k, root)?;
+    at("pivot_root into", root, k.pivot_root(root))
+}
+
+fn mount_proc(k: &impl Kernel, root: &Path) -> Result<()> {
+    let proc = root.join("proc");
+    at("create", &proc, k.mkdir(&proc, 0o555))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    at("mount proc on", &proc, k.mount("proc", &proc, "proc", flags, ""))
+}
+
+/// A tmpfs `/dev` with only harmless nodes: no host disk or console is reachable.
+fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
+    let dev = root.join("dev");
+    at("create", &dev, k.mkdir(&dev, 0o755))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
+    at("mount tmpfs on", &dev, k.mount("tmpfs", &dev, "tmpfs", flags, "mode=755,size=64k"))?;
+    for (name, major, minor) in DEVICES {
+        let node = dev.join(name);
+        at("create device", &node, k.mknod_char(&node, 0o666, *major, *minor))?;
+    }
+    mount_pts(k, &dev)?;
+    for (target, name) in [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")] {
+        let link = dev.join(name);
+        at("create link", &link, k.symlink(target, &link))?;
+    }
+    let shm = dev.join("shm");
+    at("create", &shm, k.mkdir(&shm, 0o1777))?;
+    at("mount tmpfs on", &shm, k.mount("tmpfs", &shm, "tmpfs", flags | MsFlags::MS_NODEV, "mode=1777,size=1m"))
+}
+
+/// A private devpts instance: the container's ptys are not the host's.
+fn mount_pts(k: &impl Kernel, dev: &Path) -> Result<()> {
+    let pts = dev.join("pts");
+    at("create", &pts, k.mkdir(&pts, 0o755))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
+    at("mount devpts on", &pts, k.mount("devpts", &pts, "devpts", flags, "newinstance,ptmxmode=0666,mode=620"))?;
+    let ptmx = dev.join("ptmx");
+    at("create link", &ptmx, k.symlink("pts/ptmx", &ptmx))
+}
+
+/// OpenWrt mounts a fresh tmpfs on `/tmp` at boot; `/var` is a link to it and
+/// opkg needs `/var/lock` there.
+fn mount_tmp(k: &impl Kernel, root: &Path, bytes: u64) -> Result<()> {
+    let tmp = root.join("tmp");
+    at("create", &tmp, k.mkdir(&tmp, 0o1777))?;
+    let data = format!("mode=1777,size={bytes}");
+    at("mount tmpfs on", &tmp, k.mount("tmpfs", &tmp, "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, &data))?;
+    for (name, mode) in VOLATILE_DIRS {
+        let dir = tmp.join(name);
+        at("create", &dir, k.mkdir(&dir, *mode))?;
+    }
+    Ok(())
+}
+
+/// Read-only `/sys` of the container's own network namespace.
+fn mount_sys(k: &impl Kernel, root: &Path) -> Result<()> {
+    let sys = root.join("sys");
+    at("create", &sys, k.mkdir(&sys, 0o555))?;
+    let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    at("mount sysfs on", &sys, k.mount("sysfs", &sys, "sysfs", flags, ""))
+}
+
+/// The real kernel, through nix and std.
+pub struct RealKernel;
+
+impl Kernel for RealKernel {
+    fn mount(&self, src: &str, target: &Path, fstype: &str, flags: MsFlags, data: &str) -> io::Result<()> {
+        let opt = |s: &str| if s.is_empty() { None } else { Some(s.to_owned()) };
+        let (src, fstype, data) = (opt(src), opt(fstype), opt(data));
+        nix::mount::mount(src.as_deref(), target, fstype.as_deref(), flags, data.as_deref())
+            .map_err(io::Error::from)
+    }
+
+    fn mknod_char(&self, path: &Path, mode: u32, major: u64, minor: u64) -> io::Result<()> {
+        use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+        let mode = Mode::from_bits_truncate(mode);
+        mknod(path, SFlag::S_IFCHR, mode, makedev(major, minor)).map_err(io::Error::from)?;
+        chmod(path, mode.bits())
+    }
+
+    fn mkdir(&self, path: &Path, mode: u32) -> io::Result<()> {
+        // An existing mount point keeps its mode: changing it would copy it up.
+        if path.is_dir() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(path)?;
+        chmod(path, mode)
+    }
+
+    fn symlink(&self, target: &str, link: &Path) -> io::Result<()> {
+        std::os::unix::fs::symlink(target, link)
+    }
+
+    fn pivot_root(&self, new_root: &Path) -> io::Result<()> {
+        use nix::mount::{umount2, MntFlags};
+        // Stacking the old root on top of the new one needs no spare directory;
+        // detaching it then leaves only the container's tree.
+        std::env::set_current_dir(new_root)?;
+        nix::unistd::pivot_root(".", ".").map_err(io::Error::from)?;
+        umount2(".", MntFlags::MNT_DETACH).map_err(io::Error::from)?;
+        std::env::set_current_dir("/")
+    }
+}
+
+fn chmod(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Recorder(RefCell<Vec<String>>);
+
+    impl Recorder {
+        fn log(&self, line: String) -> io::Result<()> {
+            self.0.borrow_mut().push(line);
+            Ok(())
+        }
+    }
+
+    impl Kernel for Recorder {
+        fn mount(&self, src: &str, target: &Path, fstype: &str, _: MsFlags, data: &str) -> io::Result<()> {
+            self.log(format!("mount {src} {} {fstype} {data}", target.display()))
+        }
+        fn mknod_char(&self, path: &Path, _: u32, major: u64, minor: u64) -> io::Result<()> {
+            self.log(format!("mknod {} {major}:{minor}", path.display()))
+        }
+        fn mkdir(&self, path: &Path, mode: u32) -> io::Result<()> {
+            self.log(format!("mkdir {} {mode:o}", path.display()))
+        }
+        fn symlink(&self, target: &str, link: &Path) -> io::Result<()> {
+            self.log(format!("symlink {} -> {target}", link.display()))
+        }
+        fn pivot_root(&self, new_root: &Path) -> io::Result<()> {
+            self.log(format!("pivot_root {}", new_root.display()))
+        }
+    }
+
+    fn setup() -> Setup {
+        Setup {
+            lower: "/cache/img/rootfs".into(),
+            upper: "/run/wrtest/c1/upper".into(),
+            work: "/run/wrtest/c1/work".into(),
+            root: "/run/wrtest/c1/root".into(),
+            hostname: "OpenWrt".into(),
+            cgroup: None,
+            tmp_bytes: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn mounts_stay_inside_the_case_dir_and_pivot_comes_last() {
+        let k = Recorder::default();
+        build(&k, &setup()).unwrap();
+        let calls = k.0.into_inner();
+        assert_eq!(calls[0], "mount  / ");
+        assert!(calls[1].starts_with("mount overlay /run/wrtest/c1/root overlay lowerdir=/cache/img/rootfs,"));
+        assert_eq!(calls.last().unwrap(), "pivot_root /run/wrtest/c1/root");
+        for call in &calls[1..] {
+            let path = call.split_whitespace().nth(if call.starts_with("mount") { 2 } else { 1 }).unwrap();
+            assert!(path.starts_with("/run/wrtest/c1/root"), "{call} escapes the case dir");
+        }
+    }
+
+    #[test]
+    fn dev_has_only_the_minimal_nodes() {
+        let k = Recorder::default();
+        build(&k, &setup()).unwrap();
+        let nodes: Vec<_> = k.0.into_inner().into_iter().filter(|c| c.starts_with("mknod")).collect();
+        assert_eq!(nodes.len(), DEVICES.len());
+        assert!(nodes.iter().all(|n| n.contains("/dev/")));
+        assert!(nodes.contains(&"mknod /run/wrtest/c1/root/dev/null 1:3".to_string()));
+    }
+
+    #[test]
+    fn tmp_is_a_sized_tmpfs_with_openwrt_volatile_dirs() {
+        let k = Recorder::default();
+        build(&k, &setup()).unwrap();
+        let calls = k.0.into_inner();
+        assert!(calls.contains(&"mount tmpfs /run/wrtest/c1/root/tmp tmpfs mode=1777,size=1048576".to_string()));
+        assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/lock 755".to_string()));
+        assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/.uci 700".to_string()));
+    }
+}

@@ -1,0 +1,167 @@
+//! The run directory: where one harness process keeps the state of its live
+//! containers, so that a later run can find and remove what a killed run
+//! left behind.
+//!
+//! Layout: `<base>/run-<pid>/` holds `lock` (held for the run's lifetime)
+//! and one directory per live case; the cgroups live at
+//! `<cgroup2>/wrtest/run-<pid>/`. A run directory whose lock nobody holds is
+//! stale: its cgroups are killed and removed, then the directory.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+use tracing::{debug, warn};
+
+use super::cgroup;
+
+/// State of this process's run.
+#[derive(Debug)]
+pub struct RunDir {
+    dir: PathBuf,
+    cgroups: Option<PathBuf>,
+    _lock: File,
+}
+
+static CURRENT: OnceLock<Result<RunDir, String>> = OnceLock::new();
+
+/// Default base directory: `$WRTEST_RUN_DIR`, else `/run/wrtest` for root,
+/// else `$XDG_RUNTIME_DIR/wrtest`, else the system temp dir.
+pub fn base_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WRTEST_RUN_DIR") {
+        return dir.into();
+    }
+    if nix::unistd::geteuid().is_root() {
+        return "/run/wrtest".into();
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) => PathBuf::from(dir).join("wrtest"),
+        None => std::env::temp_dir().join("wrtest"),
+    }
+}
+
+impl RunDir {
+    /// This process's run directory, created (and stale runs cleaned) on first use.
+    pub fn current() -> Result<&'static RunDir, String> {
+        CURRENT.get_or_init(|| RunDir::create(&base_dir()).map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
+    }
+
+    fn create(base: &Path) -> Result<RunDir, RunDirError> {
+        let name = format!("run-{}", std::process::id());
+        std::fs::create_dir_all(base).map_err(|e| RunDirError::new("create", base, e))?;
+        // Held while cleaning and creating, so no run is seen half made.
+        let _guard = base_lock(base)?;
+        let cgroup_base = cgroup::unified_root().map(|r| r.join("wrtest"));
+        clean_stale(base, cgroup_base.as_deref());
+        let dir = base.join(&name);
+        std::fs::create_dir_all(&dir).map_err(|e| RunDirError::new("create", &dir, e))?;
+        let lock = lock_file(&dir)?;
+        let cgroups = cgroup_base.map(|b| b.join(&name)).filter(|p| std::fs::create_dir_all(p).is_ok());
+        if cgroups.is_none() {
+            warn!("no writable cgroup v2 hierarchy: teardown relies on the pid namespace alone");
+        }
+        Ok(RunDir { dir, cgroups, _lock: lock })
+    }
+
+    /// Where the cases' directories go.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The parent of the cases' cgroups, when cgroup v2 is usable.
+    pub fn cgroups(&self) -> Option<&Path> {
+        self.cgroups.as_deref()
+    }
+
+    /// Remove this run's (by now empty) directories. Call once all
+    /// containers are gone, at the end of a run.
+    pub fn finish() {
+        if let Some(Ok(run)) = CURRENT.get() {
+            if let Some(cg) = &run.cgroups {
+                let _ = cgroup::remove(cg, Duration::from_secs(5));
+            }
+            let _ = std::fs::remove_dir_all(&run.dir);
+        }
+    }
+}
+
+fn base_lock(base: &Path) -> Result<File, RunDirError> {
+    let path = base.join(".lock");
+    let file = File::create(&path).map_err(|e| RunDirError::new("create", &path, e))?;
+    file.lock().map_err(|e| RunDirError::new("lock", &path, io::Error::other(e.to_string())))?;
+    Ok(file)
+}
+
+fn lock_file(dir: &Path) -> Result<File, RunDirError> {
+    let path = dir.join("lock");
+    let file = File::create(&path).map_err(|e| RunDirError::new("create", &path, e))?;
+    file.try_lock().map_err(|e| RunDirError::new("lock", &path, io::Error::other(e.to_string())))?;
+    Ok(file)
+}
+
+/// Remove what runs that no longer hold their lock left behind.
+pub fn clean_stale(base: &Path, cgroup_base: Option<&Path>) -> usize {
+    let Ok(entries) = std::fs::read_dir(base) else { return 0 };
+    let mut cleaned = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("run-") || is_live(&entry.path()) {
+            continue;
+        }
+        debug!(run = %name, "removing a stale run");
+        if let Some(cg) = cgroup_base.map(|b| b.join(&name)).filter(|p| p.exists()) {
+            if let Err(e) = cgroup::remove(&cg, Duration::from_secs(5)) {
+                warn!("failed to remove stale cgroup {}: {e}", cg.display());
+            }
+        }
+        match std::fs::remove_dir_all(entry.path()) {
+            Ok(()) => cleaned += 1,
+            Err(e) => warn!("failed to remove stale run dir {}: {e}", entry.path().display()),
+        }
+    }
+    cleaned
+}
+
+fn is_live(dir: &Path) -> bool {
+    match File::open(dir.join("lock")) {
+        Ok(file) => file.try_lock().is_err(),
+        Err(_) => false,
+    }
+}
+
+/// A run directory could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to {what} {}", path.display())]
+pub struct RunDirError {
+    what: &'static str,
+    path: PathBuf,
+    #[source]
+    source: io::Error,
+}
+
+impl RunDirError {
+    fn new(what: &'static str, path: &Path, source: io::Error) -> RunDirError {
+        RunDirError { what, path: path.to_owned(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_whose_lock_is_free_is_stale_and_removed() {
+        let base = tempfile::tempdir().unwrap();
+        let dead = base.path().join("run-1");
+        std::fs::create_dir_all(dead.join("c1/upper")).unwrap();
+        File::create(dead.join("lock")).unwrap();
+        let live = base.path().join("run-2");
+        std::fs::create_dir_all(&live).unwrap();
+        let held = lock_file(&live).unwrap();
+        assert_eq!(clean_stale(base.path(), None), 1);
+        assert!(!dead.exists());
+        assert!(live.exists());
+        drop(held);
+    }
+}

@@ -1,0 +1,118 @@
+//! The one place where wrtest talks to the kernel through `unsafe` code.
+//!
+//! Everything else in the crate is `unsafe`-free and calls the safe wrappers
+//! here (or nix's safe API). Each block states why it is sound. This module
+//! owns no policy: it never decides *what* to mount or kill, only how.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Fork the calling process. Only for processes that have exactly one thread
+/// (the container helper, freshly executed): the child may run Rust code.
+pub fn fork_single_threaded() -> io::Result<Option<libc::pid_t>> {
+    debug_assert_eq!(thread_count(), Some(1), "fork from a threaded process");
+    // SAFETY: the caller is single-threaded (checked in debug builds), so the
+    // child inherits no lock held by another thread and may run any code.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        child => Ok(Some(child)),
+    }
+}
+
+/// Number of threads of this process, from `/proc/self/stat`.
+pub fn thread_count() -> Option<usize> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_comm = stat.rsplit_once(')')?.1;
+    after_comm.split_whitespace().nth(17)?.parse().ok()
+}
+
+/// Close every descriptor from `first` upwards.
+pub fn close_from(first: RawFd) -> io::Result<()> {
+    // SAFETY: close_range takes plain integers; closing descriptors that this
+    // freshly executed process does not use cannot break Rust's ownership,
+    // because nothing in it has wrapped them yet.
+    let rc = unsafe { libc::close_range(first as u32, u32::MAX, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Set the `IFF_UP` flag on the interface `name` (e.g. `lo`) in the current
+/// network namespace.
+pub fn interface_up(name: &str) -> io::Result<()> {
+    let sock = datagram_socket()?;
+    let mut req = ifreq_for(name)?;
+    // SAFETY: `req` is a properly initialised ifreq with a NUL-terminated
+    // name; SIOCGIFFLAGS writes only within it.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })?;
+    // SAFETY: reading the union member SIOCGIFFLAGS just filled in.
+    let flags = unsafe { req.ifr_ifru.ifru_flags };
+    req.ifr_ifru.ifru_flags = flags | libc::IFF_UP as libc::c_short;
+    // SAFETY: as above; SIOCSIFFLAGS only reads the request.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) })?;
+    Ok(())
+}
+
+fn datagram_socket() -> io::Result<OwnedFd> {
+    // SAFETY: socket() has no memory-safety preconditions.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    check(fd)?;
+    // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn ifreq_for(name: &str) -> io::Result<libc::ifreq> {
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    let bytes = name.as_bytes();
+    if bytes.len() >= req.ifr_name.len() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "interface name too long"));
+    }
+    for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
+        *dst = *src as libc::c_char;
+    }
+    Ok(req)
+}
+
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// A descriptor that refers to a process (`pidfd_open`).
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes two integers and returns a new descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    check(fd as libc::c_int)?;
+    // SAFETY: the kernel just created this descriptor for us alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Wait until the process behind `pidfd` exits, at most `limit`.
+/// Returns false when the time ran out.
+pub fn pidfd_wait(pidfd: &OwnedFd, limit: Duration) -> io::Result<bool> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let ms = u16::try_from(limit.as_millis()).unwrap_or(u16::MAX);
+    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+    let n = poll(&mut fds, PollTimeout::from(ms)).map_err(io::Error::from)?;
+    Ok(n > 0)
+}
+
+/// Take ownership of a descriptor this process just obtained from a raw call
+/// (`fcntl(F_DUPFD_CLOEXEC)`, `dup`), which nothing else owns.
+pub fn own_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: callers pass a descriptor freshly returned by the kernel and not
+    // yet wrapped anywhere, so this is its only owner.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}

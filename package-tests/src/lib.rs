@@ -1,0 +1,1 @@
+//! Bundled suites live in `suites/`.
