@@ -230,7 +230,7 @@ mod tests {
         let k = Recorder::default();
         build(&k, &setup()).unwrap();
         let calls = k.0.into_inner();
-        assert_eq!(calls[0], "mount  / ");
+        assert_eq!(calls[0], "mount  /  ");
         assert!(calls[1].starts_with("mount overlay /run/wrtest/c1/root overlay lowerdir=/cache/img/rootfs,"));
         assert_eq!(calls.last().unwrap(), "pivot_root /run/wrtest/c1/root");
         for call in &calls[1..] {
