@@ -1,0 +1,152 @@
+//! The declarative suite format: TOML files that describe test cases.
+//!
+//! This module owns reading suite files into a validated [`Suite`] and
+//! finding them on disk ([`discover`]). It does not look up images, build
+//! fixtures, check that package files exist or run anything: it only makes
+//! sure a suite is well formed and remembers where each value was written,
+//! so later stages can report `file:line:col` too.
+//!
+//! # The format
+//!
+//! A suite is one TOML file holding suite-wide defaults and a list of
+//! `[[case]]` tables. Every case runs in a fresh container; its steps run
+//! in order.
+//!
+//! ```toml
+//! name = "hello"                        # default: the file stem
+//! images = ["openwrt-19.07.5-x86-64"]   # image ids every case runs on
+//! install = ["fixture:hello-lib"]       # installed before each case's steps
+//! timeout = 30                          # default per-step timeout, seconds
+//!
+//! [[case]]
+//! name = "prints_greeting"
+//! install = ["fixture:hello"]           # after the suite's `install`
+//! hostname = "OpenWrt"
+//!
+//!   [[case.step]]
+//!   run = "hello world"
+//!   stdout = "Hello, world!\n"
+//!   stderr = { not_contains = "warning" }
+//!   snapshot = true                     # named "prints_greeting-1"
+//!
+//!   [[case.step]]
+//!   remove = ["hello"]
+//!   not_installed = ["hello"]
+//!   [[case.step.file]]
+//!     path = "/usr/bin/hello"
+//!     exists = false
+//! ```
+//!
+//! ## Top level
+//!
+//! | key | value | default |
+//! |---|---|---|
+//! | `name` | suite name: ASCII letters, digits, `_`, `-` | the file stem |
+//! | `images` | array of image ids | none; then every case must set `images` |
+//! | `install` | array of package references | `[]` |
+//! | `timeout` | seconds, an integer or float greater than 0 | 60 |
+//! | `case` | the `[[case]]` tables; at least one | |
+//!
+//! ## `[[case]]`
+//!
+//! | key | value | default |
+//! |---|---|---|
+//! | `name` | required; a name as above, unique in the suite | |
+//! | `images` | array of image ids, replacing the suite's; not empty | the suite's |
+//! | `install` | package references installed after the suite's | `[]` |
+//! | `ignore` | boolean; an ignored case runs only with `--ignored` | `false` |
+//! | `hostname` | the container's hostname (1 to 63 of `A-Za-z0-9-.`) | unset |
+//! | `timeout` | per-step default for this case, seconds | the suite's |
+//! | `step` | the `[[case.step]]` tables, in order; at least one | |
+//!
+//! ## `[[case.step]]`
+//!
+//! A step has at most one action, then checks. A step with no action must
+//! have at least one check.
+//!
+//! | key | goes with | value | default |
+//! |---|---|---|---|
+//! | `run` | (action) | shell command, run as `/bin/sh -c` in the container | |
+//! | `stdin` | `run` | text fed to standard input | none |
+//! | `exit` | `run` | expected exit status, 0 to 255 | 0 |
+//! | `stdout`, `stderr` | `run` | matcher | unchecked |
+//! | `install` | (action) | array of package references, not empty | |
+//! | `force_reinstall` | `install` | boolean | `false` |
+//! | `remove` | (action) | array of package names, not empty | |
+//! | `autoremove` | `remove` | boolean | `false` |
+//! | `expect` | `install`, `remove` | `"success"` or `"failure"` | `"success"` |
+//! | `errors` | `install`, `remove` | error kinds to report; implies `"failure"` | `[]` |
+//! | `output` | `install`, `remove` | matcher on the package manager's output | unchecked |
+//! | `timeout` | any | seconds | the case's |
+//! | `snapshot` | any | `true` (named `<case>-<step number>`) or a name | no snapshot |
+//! | `installed`, `not_installed` | any | arrays of package names | `[]` |
+//! | `file` | any | the `[[case.step.file]]` tables | `[]` |
+//!
+//! Snapshot names must be unique in the suite. The error kinds are listed
+//! in [`ERROR_KINDS`]; giving both `errors` and `expect = "success"` is an
+//! error.
+//!
+//! ## `[[case.step.file]]`
+//!
+//! | key | value | default |
+//! |---|---|---|
+//! | `path` | required; absolute path in the container | |
+//! | `exists` | boolean; `false` allows no other key but `path` | `true` |
+//! | `kind` | `"file"`, `"dir"` or `"symlink"` | unchecked |
+//! | `mode` | permission bits as 3 or 4 octal digits, such as `"0644"` | unchecked |
+//! | `content` | matcher | unchecked |
+//!
+//! ## Package references and matchers
+//!
+//! A package reference is either `fixture:NAME` (NAME made of ASCII letters,
+//! digits, `.`, `_`, `+`, `-`), a package built from a fixture, or the path
+//! of a package file, relative to the suite file's directory.
+//!
+//! A [`Matcher`] is either a string, which the text must equal exactly, or
+//! a table with any of `equals`, `contains`, `not_contains` and `matches`
+//! (a regular expression, compiled when the suite is loaded). Each takes a
+//! string or an array of strings, and every rule must hold.
+//!
+//! ## Errors
+//!
+//! Every problem is reported as a [`SpecError`] that displays as
+//! `file:line:col: message`, pointing at the offending key or value.
+//! Unknown keys are errors (the message lists the allowed ones), so a typo
+//! never silently turns a check off. `fixtures/bad/spec/` holds one small
+//! example of each kind of mistake.
+//!
+//! ```
+//! let suite = wrtest::spec::parse(
+//!     "images = [\"x86-64\"]\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"true\"\n",
+//!     std::path::Path::new("suites/smoke.toml"),
+//! );
+//! assert_eq!(suite.map(|s| s.name), Ok("smoke".to_string()));
+//!
+//! let err = wrtest::spec::parse("images = 3\n", std::path::Path::new("s.toml"));
+//! let message = err.map_err(|e| e.to_string()).err().unwrap_or_default();
+//! assert_eq!(message, "s.toml:1:10: expected an array for `images`, found an integer");
+//! ```
+
+mod checks;
+mod discover;
+mod error;
+mod fields;
+mod matcher;
+mod model;
+mod raw;
+mod source;
+mod step;
+mod suite;
+mod values;
+
+#[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
+mod suite_tests;
+
+pub use discover::discover;
+pub use error::{Located, Location, SpecError};
+pub use matcher::{Matcher, Rule};
+pub use model::{Action, Case, Checks, FileCheck, FileKind, Outcome, PackageRef, Step, Suite};
+pub use suite::{load, parse, DEFAULT_TIMEOUT};
+pub use values::ERROR_KINDS;

@@ -1,0 +1,173 @@
+//! The validated suite model.
+//!
+//! Owns the types the rest of wrtest consumes once a suite file has been
+//! checked: every default is filled in and every value has the right shape.
+//! Nothing here reads TOML; images and package files are not looked up here
+//! either, only remembered with their [`Location`]s.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::{Located, Location};
+use super::matcher::Matcher;
+
+/// One suite file: a named list of cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suite {
+    /// The suite's name: the `name` key, or else the file stem.
+    pub name: String,
+    /// The file the suite was read from.
+    pub path: PathBuf,
+    /// The cases, in file order; there is at least one.
+    pub cases: Vec<Case>,
+}
+
+/// One test case: a fresh container, prepared and then driven step by step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// The case's name, unique within its suite.
+    pub name: String,
+    /// Where the case's `[[case]]` table starts.
+    pub location: Location,
+    /// The images to run the case on (at least one): the case's own
+    /// `images`, or else the suite's.
+    pub images: Vec<Located<String>>,
+    /// Packages to install before the first step: the suite's `install`
+    /// followed by the case's.
+    pub install: Vec<Located<PackageRef>>,
+    /// The steps, in order; there is at least one.
+    pub steps: Vec<Step>,
+    /// Whether the case only runs when ignored tests are asked for.
+    pub ignore: bool,
+    /// The container's hostname, if the case sets one.
+    pub hostname: Option<String>,
+}
+
+/// One step of a case: an action followed by checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The step's position in its case, starting at 1.
+    pub index: usize,
+    /// Where the step's table starts.
+    pub location: Location,
+    /// What the step does.
+    pub action: Action,
+    /// How long the action may take: the step's `timeout`, else the case's,
+    /// else the suite's, else 60 seconds.
+    pub timeout: Duration,
+    /// The snapshot name, when the step's result is to be snapshotted.
+    pub snapshot: Option<String>,
+    /// What must hold once the action is done.
+    pub checks: Checks,
+}
+
+/// What a step does before its checks are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Run a command with `/bin/sh -c` inside the container.
+    Run {
+        /// The shell command.
+        command: String,
+        /// Text fed to the command's standard input, if any.
+        stdin: Option<String>,
+        /// The expected exit status (0 unless the step says otherwise).
+        exit: i32,
+        /// What standard output must look like, if checked.
+        stdout: Option<Matcher>,
+        /// What standard error must look like, if checked.
+        stderr: Option<Matcher>,
+    },
+    /// Install packages with the package manager.
+    Install {
+        /// The packages, in the order given.
+        packages: Vec<Located<PackageRef>>,
+        /// Whether to reinstall packages that are already installed.
+        force_reinstall: bool,
+        /// How the package manager must finish.
+        outcome: Outcome,
+    },
+    /// Remove installed packages by name.
+    Remove {
+        /// The package names.
+        names: Vec<String>,
+        /// Whether to also remove dependencies nothing else needs.
+        autoremove: bool,
+        /// How the package manager must finish.
+        outcome: Outcome,
+    },
+    /// Do nothing; only verify the step's checks.
+    Check,
+}
+
+/// The expected result of a package manager action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Whether the package manager must succeed (true) or fail (false).
+    pub success: bool,
+    /// Error kinds the package manager must report, such as
+    /// `missing-dependency`; only ever non-empty when `success` is false.
+    /// See [`ERROR_KINDS`](super::ERROR_KINDS).
+    pub error_kinds: Vec<String>,
+    /// What the package manager's combined output must look like, if
+    /// checked.
+    pub output: Option<Matcher>,
+}
+
+/// A package to install.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PackageRef {
+    /// `fixture:NAME`: a package built from the fixture named NAME.
+    Fixture(String),
+    /// A package file, already joined to the suite file's directory; it may
+    /// not exist.
+    File(PathBuf),
+}
+
+/// Conditions verified after a step's action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checks {
+    /// Package names that must be installed.
+    pub installed: Vec<String>,
+    /// Package names that must not be installed.
+    pub not_installed: Vec<String>,
+    /// Conditions on paths inside the container.
+    pub files: Vec<FileCheck>,
+}
+
+impl Checks {
+    /// Whether there is nothing to verify.
+    pub fn is_empty(&self) -> bool {
+        self.installed.is_empty() && self.not_installed.is_empty() && self.files.is_empty()
+    }
+}
+
+/// Conditions on one path inside the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    /// Where the check's table starts.
+    pub location: Location,
+    /// The absolute path inside the container.
+    pub path: String,
+    /// Whether the path must exist (true) or be absent (false). When false,
+    /// the other conditions are all `None`.
+    pub exists: bool,
+    /// The kind of file the path must be, without following a final
+    /// symlink.
+    pub kind: Option<FileKind>,
+    /// The permission bits (including setuid, setgid and sticky) the path
+    /// must have.
+    pub mode: Option<u32>,
+    /// What the file's content must look like.
+    pub content: Option<Matcher>,
+}
+
+/// A kind of filesystem entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+}

@@ -1,0 +1,210 @@
+//! Reading a whole suite file: [`load`], [`parse`] and the suite and case
+//! levels of the format.
+//!
+//! Owns the top-level and `[[case]]` keys, the defaults a case inherits from
+//! its suite (images, install list, timeout), and suite-wide uniqueness of
+//! case names. Steps are built by `step`.
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use super::error::{Located, Location, SpecError};
+use super::fields::Fields;
+use super::model::{Case, PackageRef, Step, Suite};
+use super::raw;
+use super::source::Source;
+use super::step::{self, StepContext};
+use super::values::{self, Registry, NAME_RULE};
+
+/// The per-step timeout when neither step, case nor suite sets one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Every key allowed at the top of a suite file.
+const SUITE_KEYS: &[&str] = &["name", "images", "install", "timeout", "case"];
+
+/// Every key a `[[case]]` table may hold.
+const CASE_KEYS: &[&str] = &[
+    "name", "images", "install", "ignore", "hostname", "timeout", "step",
+];
+
+/// What every case of a suite starts from.
+struct Defaults<'a> {
+    dir: &'a Path,
+    images: Vec<Located<String>>,
+    install: Vec<Located<PackageRef>>,
+    timeout: Duration,
+}
+
+/// Names claimed so far in the suite.
+#[derive(Default)]
+struct Claimed {
+    cases: Registry,
+    snapshots: Registry,
+}
+
+/// Read and parse the suite file at `path`.
+///
+/// A file that cannot be read gives an error at line 1, column 1 whose
+/// message starts with "cannot read:".
+pub fn load(path: &Path) -> Result<Suite, SpecError> {
+    let text = fs::read_to_string(path)
+        .map_err(|err| SpecError::new(Location::start_of(path), format!("cannot read: {err}")))?;
+    let suite = parse(&text, path)?;
+    tracing::debug!(path = %path.display(), cases = suite.cases.len(), "loaded suite");
+    Ok(suite)
+}
+
+/// Parse the suite in `text`, which was read from `path`.
+///
+/// `path` is used for error locations, for the default suite name (its
+/// stem) and to resolve package file references (relative to its
+/// directory); it is not read.
+pub fn parse(text: &str, path: &Path) -> Result<Suite, SpecError> {
+    let src = Source { path, text };
+    let entries = raw::parse(text).map_err(|err| src.error(err.offset, err.message))?;
+    let root = Fields::new(&src, &entries, 0, "the suite");
+    if root.keys().next().is_none() {
+        return Err(root.error("empty suite file: expected `images` and at least one `[[case]]`"));
+    }
+    root.deny_unknown(SUITE_KEYS)?;
+    Ok(Suite {
+        name: suite_name(&root, path)?,
+        path: path.to_path_buf(),
+        cases: cases(&root, &defaults(&root, path)?)?,
+    })
+}
+
+/// The `name` key, or else the file stem.
+fn suite_name(root: &Fields<'_>, path: &Path) -> Result<String, SpecError> {
+    if let Some(name) = root.opt("name", |s| values::name(s, "suite"))? {
+        return Ok(name);
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    if values::is_name(&stem) {
+        return Ok(stem.into_owned());
+    }
+    Err(root.error(format!(
+        "the file name makes the suite name {stem:?}, which is invalid: {NAME_RULE}; \
+         rename the file or set `name`"
+    )))
+}
+
+fn defaults<'a>(root: &Fields<'_>, path: &'a Path) -> Result<Defaults<'a>, SpecError> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    Ok(Defaults {
+        dir,
+        images: root.opt("images", values::images)?.unwrap_or_default(),
+        install: root
+            .opt("install", |s| values::package_refs(s, dir))?
+            .unwrap_or_default(),
+        timeout: root
+            .opt("timeout", values::timeout)?
+            .unwrap_or(DEFAULT_TIMEOUT),
+    })
+}
+
+fn cases(root: &Fields<'_>, defaults: &Defaults<'_>) -> Result<Vec<Case>, SpecError> {
+    let tables = root
+        .opt("case", |s| s.tables("a case", "[[case]]"))?
+        .unwrap_or_default();
+    if tables.is_empty() {
+        return Err(root.key_error("case", "the suite has no cases; add a `[[case]]` table"));
+    }
+    let mut claimed = Claimed::default();
+    tables
+        .iter()
+        .map(|t| case(t, defaults, &mut claimed))
+        .collect()
+}
+
+fn case(
+    fields: &Fields<'_>,
+    defaults: &Defaults<'_>,
+    claimed: &mut Claimed,
+) -> Result<Case, SpecError> {
+    fields.deny_unknown(CASE_KEYS)?;
+    let name = case_name(fields, &mut claimed.cases)?;
+    let images = case_images(fields, defaults, &name)?;
+    let install = case_install(fields, defaults)?;
+    let ignore = fields.opt("ignore", |s| s.bool())?.unwrap_or(false);
+    let hostname = fields.opt("hostname", values::hostname)?;
+    let timeout = fields.opt("timeout", values::timeout)?;
+    let mut cx = StepContext {
+        case: &name,
+        dir: defaults.dir,
+        timeout: timeout.unwrap_or(defaults.timeout),
+        snapshots: &mut claimed.snapshots,
+    };
+    let steps = steps(fields, &mut cx)?;
+    Ok(Case {
+        name,
+        location: fields.location(),
+        images,
+        install,
+        steps,
+        ignore,
+        hostname,
+    })
+}
+
+fn case_name(fields: &Fields<'_>, names: &mut Registry) -> Result<String, SpecError> {
+    let Some(spot) = fields.get("name") else {
+        return Err(fields.error("a case needs a `name`"));
+    };
+    let name = values::name(spot, "case")?;
+    names.claim(&spot, &name, "case")?;
+    Ok(name)
+}
+
+/// The suite's install list followed by the case's.
+fn case_install(
+    fields: &Fields<'_>,
+    defaults: &Defaults<'_>,
+) -> Result<Vec<Located<PackageRef>>, SpecError> {
+    let own = fields.opt("install", |s| values::package_refs(s, defaults.dir))?;
+    let mut install = defaults.install.clone();
+    install.extend(own.unwrap_or_default());
+    Ok(install)
+}
+
+/// The case's own images, else the suite's; an error when that leaves none.
+fn case_images(
+    fields: &Fields<'_>,
+    defaults: &Defaults<'_>,
+    name: &str,
+) -> Result<Vec<Located<String>>, SpecError> {
+    let Some(spot) = fields.get("images") else {
+        if defaults.images.is_empty() {
+            return Err(fields.error(format!(
+                "case `{name}` has no images; set `images` on the case or at the top of the suite"
+            )));
+        }
+        return Ok(defaults.images.clone());
+    };
+    let images = values::images(spot)?;
+    if images.is_empty() {
+        return Err(spot.error("`images` needs at least one image"));
+    }
+    Ok(images)
+}
+
+fn steps(fields: &Fields<'_>, cx: &mut StepContext<'_>) -> Result<Vec<Step>, SpecError> {
+    let tables = fields
+        .opt("step", |s| s.tables("a step", "[[case.step]]"))?
+        .unwrap_or_default();
+    if tables.is_empty() {
+        return Err(fields.key_error(
+            "step",
+            format!(
+                "case `{}` has no steps; add a `[[case.step]]` table",
+                cx.case
+            ),
+        ));
+    }
+    let numbered = tables.iter().enumerate();
+    numbered.map(|(i, t)| step::step(t, i + 1, cx)).collect()
+}

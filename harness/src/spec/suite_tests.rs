@@ -1,0 +1,405 @@
+//! Tests of whole suites: a complete valid suite checked against the full
+//! model, the defaults, and the positions of errors that need context
+//! beyond one file of the bad-spec corpus.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::*;
+
+const PATH: &str = "suites/hello.toml";
+
+const FULL: &str = r#"name = "hello"
+images = ["openwrt-19.07.5-x86-64"]
+install = ["fixture:hello-lib"]
+timeout = 30
+
+[[case]]
+name = "prints_greeting"
+install = ["fixture:hello", "pkgs/extra_1.0_all.ipk"]
+hostname = "OpenWrt"
+timeout = 10
+
+  [[case.step]]
+  run = "hello world"
+  stdin = "text"
+  timeout = 5
+  exit = 3
+  stdout = "exact\n"
+  stderr = { contains = ["warn", "again"], not_contains = "fatal", matches = '^w' }
+  snapshot = true
+
+  [[case.step]]
+  install = ["fixture:hello"]
+  force_reinstall = true
+  errors = ["missing-dependency", "file-clash"]
+  output = { contains = "Collected errors" }
+  snapshot = "install-clash"
+
+  [[case.step]]
+  remove = ["hello"]
+  autoremove = true
+  expect = "failure"
+  installed = ["hello"]
+  not_installed = ["hello-lib"]
+  [[case.step.file]]
+    path = "/etc/config/hello"
+    kind = "file"
+    mode = "0644"
+    content = { contains = "option" }
+  [[case.step.file]]
+    path = "/tmp/gone"
+    exists = false
+
+[[case]]
+name = "other"
+images = ["a", "b"]
+ignore = true
+
+  [[case.step]]
+  installed = ["hello-lib"]
+  timeout = 0.25
+"#;
+
+fn loc(line: usize, col: usize) -> Location {
+    Location {
+        file: PathBuf::from(PATH),
+        line,
+        col,
+    }
+}
+
+fn at<T>(value: T, line: usize, col: usize) -> Located<T> {
+    Located {
+        value,
+        location: loc(line, col),
+    }
+}
+
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn parse_ok(text: &str) -> Suite {
+    parse(text, Path::new(PATH)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn parse_err(text: &str) -> String {
+    match parse(text, Path::new(PATH)) {
+        Ok(suite) => panic!("expected an error, got {suite:?}"),
+        Err(err) => err.to_string(),
+    }
+}
+
+fn expected_first_case() -> Case {
+    Case {
+        name: "prints_greeting".into(),
+        location: loc(6, 1),
+        images: vec![at("openwrt-19.07.5-x86-64".to_string(), 2, 11)],
+        install: vec![
+            at(PackageRef::Fixture("hello-lib".into()), 3, 12),
+            at(PackageRef::Fixture("hello".into()), 8, 12),
+            at(
+                PackageRef::File("suites/pkgs/extra_1.0_all.ipk".into()),
+                8,
+                29,
+            ),
+        ],
+        steps: vec![run_step(), install_step(), remove_step()],
+        ignore: false,
+        hostname: Some("OpenWrt".into()),
+    }
+}
+
+fn run_step() -> Step {
+    let stderr = Matcher::new(vec![
+        Rule::Contains("warn".into()),
+        Rule::Contains("again".into()),
+        Rule::NotContains("fatal".into()),
+        Rule::Matches(regex("^w")),
+    ]);
+    Step {
+        index: 1,
+        location: loc(12, 3),
+        action: Action::Run {
+            command: "hello world".into(),
+            stdin: Some("text".into()),
+            exit: 3,
+            stdout: Some(Matcher::equals("exact\n")),
+            stderr: Some(stderr),
+        },
+        timeout: Duration::from_secs(5),
+        snapshot: Some("prints_greeting-1".into()),
+        checks: Checks::default(),
+    }
+}
+
+fn install_step() -> Step {
+    Step {
+        index: 2,
+        location: loc(21, 3),
+        action: Action::Install {
+            packages: vec![at(PackageRef::Fixture("hello".into()), 22, 14)],
+            force_reinstall: true,
+            outcome: Outcome {
+                success: false,
+                error_kinds: vec!["missing-dependency".into(), "file-clash".into()],
+                output: Some(Matcher::new(vec![Rule::Contains(
+                    "Collected errors".into(),
+                )])),
+            },
+        },
+        timeout: Duration::from_secs(10),
+        snapshot: Some("install-clash".into()),
+        checks: Checks::default(),
+    }
+}
+
+fn remove_step() -> Step {
+    let config = FileCheck {
+        location: loc(34, 3),
+        path: "/etc/config/hello".into(),
+        exists: true,
+        kind: Some(FileKind::File),
+        mode: Some(0o644),
+        content: Some(Matcher::new(vec![Rule::Contains("option".into())])),
+    };
+    let gone = FileCheck {
+        location: loc(39, 3),
+        path: "/tmp/gone".into(),
+        exists: false,
+        kind: None,
+        mode: None,
+        content: None,
+    };
+    Step {
+        index: 3,
+        location: loc(28, 3),
+        action: Action::Remove {
+            names: vec!["hello".into()],
+            autoremove: true,
+            outcome: Outcome {
+                success: false,
+                error_kinds: vec![],
+                output: None,
+            },
+        },
+        timeout: Duration::from_secs(10),
+        snapshot: None,
+        checks: Checks {
+            installed: vec!["hello".into()],
+            not_installed: vec!["hello-lib".into()],
+            files: vec![config, gone],
+        },
+    }
+}
+
+fn expected_second_case() -> Case {
+    let step = Step {
+        index: 1,
+        location: loc(48, 3),
+        action: Action::Check,
+        timeout: Duration::from_millis(250),
+        snapshot: None,
+        checks: Checks {
+            installed: vec!["hello-lib".into()],
+            ..Checks::default()
+        },
+    };
+    Case {
+        name: "other".into(),
+        location: loc(43, 1),
+        images: vec![at("a".to_string(), 45, 11), at("b".to_string(), 45, 16)],
+        install: vec![at(PackageRef::Fixture("hello-lib".into()), 3, 12)],
+        steps: vec![step],
+        ignore: true,
+        hostname: None,
+    }
+}
+
+#[test]
+fn full_suite_builds_the_whole_model() {
+    let suite = parse_ok(FULL);
+    assert_eq!(suite.name, "hello");
+    assert_eq!(suite.path, PathBuf::from(PATH));
+    assert_eq!(suite.cases.len(), 2);
+    assert_eq!(suite.cases[0], expected_first_case());
+    assert_eq!(suite.cases[1], expected_second_case());
+}
+
+#[test]
+fn defaults_are_filled_in() {
+    let suite = parse_ok(
+        "images = [\"x\"]\n[[case]]\nname = \"c\"\n[[case.step]]\nrun = \"true\"\nsnapshot = true\n\
+         [[case.step]]\ninstall = [\"fixture:f\"]\n",
+    );
+    assert_eq!(suite.name, "hello", "the file stem");
+    let case = &suite.cases[0];
+    assert!(!case.ignore && case.hostname.is_none() && case.install.is_empty());
+    let step = &case.steps[0];
+    assert_eq!(step.timeout, DEFAULT_TIMEOUT);
+    assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(60));
+    assert_eq!(step.snapshot.as_deref(), Some("c-1"));
+    let Action::Run {
+        exit,
+        stdin,
+        stdout,
+        stderr,
+        ..
+    } = &step.action
+    else {
+        panic!("not a run step: {:?}", step.action);
+    };
+    assert_eq!((*exit, stdin, stdout, stderr), (0, &None, &None, &None));
+    let Action::Install {
+        force_reinstall,
+        outcome,
+        ..
+    } = &case.steps[1].action
+    else {
+        panic!("not an install step: {:?}", case.steps[1].action);
+    };
+    assert!(!force_reinstall && outcome.success && outcome.error_kinds.is_empty());
+}
+
+#[test]
+fn timeouts_inherit_from_case_then_suite() {
+    let suite = parse_ok(
+        "images = [\"x\"]\ntimeout = 7\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"true\"\n\
+         [[case]]\nname = \"b\"\ntimeout = 2.5\n[[case.step]]\nrun = \"true\"\n",
+    );
+    assert_eq!(suite.cases[0].steps[0].timeout, Duration::from_secs(7));
+    assert_eq!(suite.cases[1].steps[0].timeout, Duration::from_millis(2500));
+}
+
+#[test]
+fn inline_and_dotted_forms_are_accepted() {
+    let suite = parse_ok(
+        r#"images = ["x"]
+case = [{ name = "a", step = [{ run = "true", stdout.contains = "t" }] }]
+"#,
+    );
+    let Action::Run { stdout, .. } = &suite.cases[0].steps[0].action else {
+        panic!("not a run step");
+    };
+    assert_eq!(
+        stdout,
+        &Some(Matcher::new(vec![Rule::Contains("t".into())]))
+    );
+}
+
+#[test]
+fn snapshot_names_are_unique_across_the_suite() {
+    let err = parse_err(
+        r#"images = ["x"]
+[[case]]
+name = "a"
+[[case.step]]
+run = "true"
+snapshot = "s"
+[[case]]
+name = "b"
+[[case.step]]
+run = "true"
+snapshot = "s"
+"#,
+    );
+    assert_eq!(
+        err,
+        "suites/hello.toml:11:12: duplicate snapshot name `s`; it is already used at \
+         suites/hello.toml:6:12"
+    );
+}
+
+#[test]
+fn errors_point_into_nested_tables() {
+    let err = parse_err(
+        "images = [\"x\"]\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"true\"\n\
+         [[case.step.file]]\npath = \"/x\"\nkind = \"pipe\"\n",
+    );
+    assert!(
+        err.starts_with("suites/hello.toml:8:8: invalid kind \"pipe\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn options_without_an_action_are_rejected() {
+    let err = parse_err(
+        "images = [\"x\"]\n[[case]]\nname = \"a\"\n[[case.step]]\n\
+         installed = [\"p\"]\nstdin = \"x\"\n",
+    );
+    assert_eq!(
+        err,
+        "suites/hello.toml:6:1: `stdin` is only allowed with `run`, but this step has no action"
+    );
+}
+
+#[test]
+fn empty_steps_and_missing_names_are_rejected() {
+    let err = parse_err("images = [\"x\"]\n[[case]]\nname = \"a\"\n[[case.step]]\ntimeout = 1\n");
+    assert!(
+        err.starts_with("suites/hello.toml:4:1: empty step"),
+        "{err}"
+    );
+    let err = parse_err("images = [\"x\"]\n[[case]]\n[[case.step]]\nrun = \"x\"\n");
+    assert_eq!(err, "suites/hello.toml:2:1: a case needs a `name`");
+}
+
+#[test]
+fn invalid_file_stems_need_an_explicit_name() {
+    let text = "images = [\"x\"]\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"x\"\n";
+    let err = parse(text, Path::new("my suite.toml")).map_err(|e| e.to_string());
+    assert!(err.unwrap_err().contains("rename the file or set `name`"));
+    let named = format!("name = \"ok\"\n{text}");
+    assert_eq!(
+        parse(&named, Path::new("my suite.toml")).map(|s| s.name),
+        Ok("ok".into())
+    );
+}
+
+#[test]
+fn single_tables_where_arrays_belong_are_rejected() {
+    let err = parse_err("images = [\"x\"]\n[case]\nname = \"a\"\n");
+    assert_eq!(
+        err,
+        "suites/hello.toml:2:2: expected an array of tables (`[[case]]`) for `case`, found a table"
+    );
+    let err = parse_err("images = [\"x\"]\n[[case]]\nname = \"a\"\n[case.step]\nrun = \"x\"\n");
+    assert!(
+        err.contains("(`[[case.step]]`) for `step`, found a table"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreadable_files_are_reported_at_the_start() {
+    let err = load(Path::new("/nonexistent/wrtest/s.toml")).map_err(|e| e.to_string());
+    let err = err.unwrap_err();
+    assert!(
+        err.starts_with("/nonexistent/wrtest/s.toml:1:1: cannot read: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn arbitrary_input_never_panics() {
+    let samples = [
+        "",
+        "\u{feff}",
+        "=",
+        "[[case]]\n[[case.step]]",
+        "case = 1",
+        "case = [1]",
+        "images = [[]]",
+        "x.y.z = 1",
+        "[a]\n[a.b]\nc = 1",
+        "\"\" = 1",
+        "images = [\"é\"]\n[[case]]\nname = \"é\"",
+    ];
+    for text in samples {
+        let _ = parse(text, Path::new(PATH));
+    }
+}
