@@ -1,11 +1,36 @@
 //! wrtest: integration tests for OpenWrt packages, a fresh container per case.
+//!
+//! Each test case runs in its own container: new mount, pid, uts, ipc, net
+//! and cgroup namespaces over an overlay on a real, read-only OpenWrt root
+//! filesystem. Inside, the image's own opkg installs and removes packages
+//! and commands run with OpenWrt's environment.
+//!
+//! - [`testbed`]: the Rust API (open a container, install, run, check);
+//! - [`spec`]: the declarative suite format; [`runner`] runs suites as
+//!   libtest-mimic trials, from `cargo test` or `wrtest run`;
+//! - [`image`], [`container`], [`opkg`], [`ipk`]: the layers below.
+//!
+//! # Known limitations
+//! - Foreign-architecture images (qemu-user) and apk images (OpenWrt 25.12)
+//!   are recognised and refused with a clear message.
+//! - The harness must run as root; rootless mode is not there yet.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
 pub mod container;
+mod error;
+pub mod fixtures;
+pub mod image;
 pub mod ipk;
+pub mod opkg;
+pub mod runner;
 pub mod spec;
 pub mod syscall;
+pub mod testbed;
+
+pub use error::Error;
+pub use spec::PackageRef;
+pub use testbed::{Project, Testbed};
 
 /// Render an error and its chain of causes as one line:
 /// `failed to a: failed to b: cause`.

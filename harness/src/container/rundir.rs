@@ -80,6 +80,10 @@ impl RunDir {
         if let Some(Ok(run)) = CURRENT.get() {
             if let Some(cg) = &run.cgroups {
                 let _ = cgroup::remove(cg, Duration::from_secs(5));
+                // The shared parent goes too once no other run uses it.
+                if let Some(parent) = cg.parent() {
+                    let _ = std::fs::remove_dir(parent);
+                }
             }
             let _ = std::fs::remove_dir_all(&run.dir);
         }

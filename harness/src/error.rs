@@ -1,0 +1,39 @@
+//! The crate-level error: one enum over the modules' own errors, so the API
+//! and the runner can use `?` across them. Each variant keeps its cause.
+
+use crate::container::ContainerError;
+use crate::fixtures::FixtureError;
+use crate::image::ImageError;
+use crate::ipk::IpkError;
+use crate::opkg::commands::OpkgError;
+use crate::spec::SpecError;
+
+/// Anything that stops a case from running as written (as opposed to a
+/// case that runs and fails its checks).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An image problem.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// A container problem.
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    /// A package file problem.
+    #[error(transparent)]
+    Package(#[from] IpkError),
+    /// A package manager run could not happen.
+    #[error(transparent)]
+    Opkg(#[from] OpkgError),
+    /// A fixture problem.
+    #[error(transparent)]
+    Fixture(#[from] FixtureError),
+    /// A suite file problem.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// Bad input found outside the parsers (a missing file, say).
+    #[error("{0}")]
+    Input(String),
+    /// Something this version cannot do, said plainly.
+    #[error("{0}")]
+    Unsupported(String),
+}

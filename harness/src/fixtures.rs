@@ -1,0 +1,65 @@
+//! Fixture packages: source trees under the project's `fixtures/packages/`
+//! built into `.ipk` files on first use, once per process.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::ipk;
+
+/// A fixture could not be found or built.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// No directory of that name in any fixture directory.
+    #[error("no fixture package {name:?} in {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The directories searched.
+        dirs: Vec<PathBuf>,
+    },
+    /// Building it failed.
+    /// Building it failed; the message holds the whole cause chain (the
+    /// result is shared between threads, so the error itself cannot be).
+    #[error("failed to build fixture package {name:?}: {message}")]
+    Build {
+        /// The fixture.
+        name: String,
+        /// Why, with its causes.
+        message: String,
+    },
+}
+
+/// Where fixtures are found and built.
+#[derive(Debug)]
+pub struct Fixtures {
+    dirs: Vec<PathBuf>,
+    out: PathBuf,
+    built: Mutex<HashMap<String, Arc<OnceLock<Result<PathBuf, String>>>>>,
+}
+
+impl Fixtures {
+    /// Fixtures from `dirs`, built into `out`.
+    pub fn new(dirs: Vec<PathBuf>, out: PathBuf) -> Fixtures {
+        Fixtures { dirs, out, built: Mutex::new(HashMap::new()) }
+    }
+
+    /// The source tree of fixture `name`.
+    pub fn source(&self, name: &str) -> Result<PathBuf, FixtureError> {
+        let valid = !name.is_empty() && !name.contains('/') && name != "..";
+        let found = self.dirs.iter().map(|d| d.join(name)).find(|p| valid && p.join("CONTROL").is_dir());
+        found.ok_or_else(|| FixtureError::Unknown { name: name.to_owned(), dirs: self.dirs.clone() })
+    }
+
+    /// The built package of fixture `name`, building it on first use.
+    pub fn ipk(&self, name: &str) -> Result<PathBuf, FixtureError> {
+        let src = self.source(name)?;
+        let slot = {
+            let mut map = self.built.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(name.to_owned()).or_default().clone()
+        };
+        let built = slot.get_or_init(|| ipk::build(&src, &self.out.join(name)).map_err(|e| crate::error_chain(&e)));
+        built.clone().map_err(|message| FixtureError::Build { name: name.to_owned(), message })
+    }
+}
+

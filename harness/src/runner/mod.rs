@@ -1,0 +1,120 @@
+//! Running suites: every (case, image) pair becomes a libtest-mimic trial,
+//! run in its own fresh container, in parallel.
+//!
+//! [`plan`] turns suite files into trials and checks their inputs up front;
+//! [`execute`] runs one trial's steps; [`checks`] compares what happened
+//! with what the step expects; [`snapshot`] hands outputs to insta. The
+//! same runner serves `cargo test` (see [`cargo_main`]) and `wrtest run`.
+
+pub mod checks;
+pub mod execute;
+pub mod plan;
+pub mod snapshot;
+
+use libtest_mimic::{Arguments, Conclusion, Trial};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::container::rundir::RunDir;
+use crate::image::Prepared;
+use crate::testbed::Project;
+use crate::Error;
+
+pub use plan::{CaseRun, Plan};
+
+/// What to run.
+#[derive(Debug, Default)]
+pub struct RunOptions {
+    /// Suite files or directories of them.
+    pub paths: Vec<PathBuf>,
+    /// Run every case on these images instead of the ones its suite names.
+    pub images: Vec<String>,
+    /// Extra package files installed first in every case.
+    pub ipks: Vec<PathBuf>,
+}
+
+/// Shared by every trial of a run.
+#[derive(Debug)]
+pub struct Context {
+    /// The project.
+    pub project: Arc<Project>,
+    /// Prepared images by id.
+    pub images: HashMap<String, Prepared>,
+    /// Extra package files installed first in every case.
+    pub ipks: Vec<PathBuf>,
+}
+
+/// Entry point of a suites' test target (`harness = false`): runs the
+/// suites under `suites_dir` as trials and exits with libtest's code.
+pub fn cargo_main(suites_dir: &Path) -> ! {
+    crate::container::enter_if_requested();
+    init_logging();
+    let args = Arguments::from_args();
+    let options = RunOptions { paths: vec![suites_dir.to_owned()], ..RunOptions::default() };
+    let code = match run(&options, &args) {
+        Ok(conclusion) if conclusion.has_failed() => 101,
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("error: {}", crate::error_chain(&e));
+            2
+        }
+    };
+    RunDir::finish();
+    std::process::exit(code)
+}
+
+/// Log to stderr, filtered by `WRTEST_LOG` (default: warnings).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WRTEST_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Plan, prepare and run. `Err` is bad input or a setup failure (nothing
+/// ran); a failed case is in the [`Conclusion`].
+pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> {
+    let start = options.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let project = Arc::new(Project::discover(&start)?);
+    set_insta_root(&project);
+    execute::quiet_trial_panics();
+    let plan = Plan::build(&project, options)?;
+    let wanted = plan.runs.iter().filter(|r| selected(args, &r.name)).map(|r| r.image.clone()).collect::<BTreeSet<_>>();
+    let images = prepare_images(&project, &wanted)?;
+    let ctx = Arc::new(Context { project, images, ipks: options.ipks.clone() });
+    let trials = plan.runs.into_iter().map(|run| trial(&ctx, run)).collect();
+    Ok(libtest_mimic::run(args, trials))
+}
+
+fn trial(ctx: &Arc<Context>, run: CaseRun) -> Trial {
+    let ignored = run.case().ignore;
+    let ctx = ctx.clone();
+    let name = run.name.clone();
+    Trial::test(name, move || execute::run_case(&ctx, &run).map_err(Into::into)).with_ignored_flag(ignored)
+}
+
+/// Would libtest-mimic run a trial of this name? Used to prepare only the
+/// images that selected trials need.
+fn selected(args: &Arguments, name: &str) -> bool {
+    let matches = |f: &str| if args.exact { name == f } else { name.contains(f) };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
+/// Verify and extract every image the run needs, in parallel.
+fn prepare_images(project: &Project, ids: &BTreeSet<String>) -> Result<HashMap<String, Prepared>, Error> {
+    let ids: Vec<&String> = ids.iter().collect();
+    let prepared: Result<Vec<Prepared>, Error> = ids.par_iter().map(|id| project.image(id)).collect();
+    Ok(prepared?.into_iter().map(|p| (p.id.clone(), p)).collect())
+}
+
+/// insta finds the workspace through cargo unless told; a `wrtest` binary
+/// outside a cargo build tells it the project root. Runs before any thread.
+fn set_insta_root(project: &Project) {
+    if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
+        if let Some(root) = project.config.path.parent() {
+            // Called before the trial threads start, so no thread reads the
+            // environment while it changes.
+            std::env::set_var("INSTA_WORKSPACE_ROOT", root);
+        }
+    }
+}

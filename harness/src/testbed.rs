@@ -1,0 +1,164 @@
+//! The Rust API for hand-written tests: open a fresh container on an image,
+//! install packages, run commands, look at files. The declarative runner is
+//! built on it too.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), wrtest::Error> {
+//! use wrtest::{PackageRef, Testbed};
+//! let mut bed = Testbed::open("openwrt-19.07.5-x86-64")?;
+//! let tx = bed.install(&[PackageRef::Fixture("hello".into())])?;
+//! assert!(tx.succeeded(), "{}", tx.combined_output());
+//! assert_eq!(bed.sh("hello")?.stdout_text(), "Hello, world!\n");
+//! # Ok(()) }
+//! ```
+//! The binary running it must call [`crate::container::enter_if_requested`]
+//! first thing in `main` (or set `WRTEST_HELPER` to the `wrtest` binary).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::container::{Container, Node, Options, Output};
+use crate::fixtures::Fixtures;
+use crate::image::{self, Config, PackageManager, Prepared};
+use crate::opkg::{self, InstallOptions, InstalledPackage, Transaction};
+use crate::spec::PackageRef;
+use crate::Error;
+
+/// Default limit for a command run through [`Testbed::sh`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A project: its configuration and its fixture packages.
+#[derive(Debug)]
+pub struct Project {
+    /// The loaded `wrtest.toml`.
+    pub config: Config,
+    /// Its fixture packages.
+    pub fixtures: Fixtures,
+}
+
+impl Project {
+    /// The project whose `wrtest.toml` is at or above `start`.
+    pub fn discover(start: &Path) -> Result<Project, Error> {
+        let config = Config::find(start)?;
+        let root = config.path.parent().unwrap_or(Path::new(".")).to_owned();
+        let run = crate::container::rundir::RunDir::current().map_err(crate::container::ContainerError::RunDir)?;
+        let fixtures = Fixtures::new(vec![root.join("fixtures/packages")], run.path().join("fixtures"));
+        Ok(Project { config, fixtures })
+    }
+
+    /// The project found from the current directory, loaded once per process.
+    pub fn current() -> Result<Arc<Project>, Error> {
+        static CURRENT: OnceLock<Arc<Project>> = OnceLock::new();
+        if let Some(p) = CURRENT.get() {
+            return Ok(p.clone());
+        }
+        let project = Arc::new(Project::discover(&std::env::current_dir().unwrap_or_default())?);
+        Ok(CURRENT.get_or_init(|| project).clone())
+    }
+
+    /// The image `id`, verified and extracted (once per process).
+    pub fn image(&self, id: &str) -> Result<Prepared, Error> {
+        Ok(image::prepare(id, &self.config)?)
+    }
+
+    /// The package file behind a reference.
+    pub fn package_file(&self, package: &PackageRef) -> Result<PathBuf, Error> {
+        match package {
+            PackageRef::Fixture(name) => Ok(self.fixtures.ipk(name)?),
+            PackageRef::File(path) if path.is_file() => Ok(path.clone()),
+            PackageRef::File(path) => Err(Error::Input(format!("package file {} not found", path.display()))),
+        }
+    }
+}
+
+/// A fresh container on one image, with the project it belongs to.
+#[derive(Debug)]
+pub struct Testbed {
+    project: Arc<Project>,
+    image: Prepared,
+    container: Container,
+}
+
+impl Testbed {
+    /// A container on image `id` of the project found from the current directory.
+    pub fn open(id: &str) -> Result<Testbed, Error> {
+        let project = Project::current()?;
+        let image = project.image(id)?;
+        Testbed::start(project, image, &Options::default())
+    }
+
+    /// A container on an already prepared image.
+    pub fn start(project: Arc<Project>, image: Prepared, options: &Options) -> Result<Testbed, Error> {
+        check_runnable(&image)?;
+        let container = Container::start(&image.rootfs, options)?;
+        Ok(Testbed { project, image, container })
+    }
+
+    /// The image this container runs.
+    pub fn image(&self) -> &Prepared {
+        &self.image
+    }
+
+    /// The container itself, for everything else.
+    pub fn container(&mut self) -> &mut Container {
+        &mut self.container
+    }
+
+    /// Run a shell command line with the default timeout.
+    pub fn sh(&mut self, line: &str) -> Result<Output, Error> {
+        Ok(self.container.sh(line, DEFAULT_TIMEOUT)?)
+    }
+
+    /// Install packages with opkg.
+    pub fn install(&mut self, packages: &[PackageRef]) -> Result<Transaction, Error> {
+        self.install_with(packages, &InstallOptions::default())
+    }
+
+    /// Install packages with opkg, with options.
+    pub fn install_with(&mut self, packages: &[PackageRef], options: &InstallOptions) -> Result<Transaction, Error> {
+        self.require_opkg()?;
+        let files = packages.iter().map(|p| self.project.package_file(p)).collect::<Result<Vec<_>, _>>()?;
+        Ok(opkg::install(&mut self.container, &files, &self.image.meta.arch, options)?)
+    }
+
+    /// Remove packages by name.
+    pub fn remove(&mut self, names: &[String], autoremove: bool) -> Result<Transaction, Error> {
+        self.require_opkg()?;
+        Ok(opkg::remove(&mut self.container, names, autoremove, Duration::from_secs(120))?)
+    }
+
+    /// Installed packages.
+    pub fn installed(&mut self) -> Result<Vec<InstalledPackage>, Error> {
+        Ok(opkg::installed(&mut self.container)?)
+    }
+
+    /// A file's description and (for regular files) its first MiB.
+    pub fn file(&mut self, path: &str) -> Result<Option<(Node, Vec<u8>)>, Error> {
+        Ok(self.container.inspect(path, 1 << 20)?)
+    }
+
+    fn require_opkg(&self) -> Result<(), Error> {
+        match self.image.meta.package_manager {
+            PackageManager::Opkg => Ok(()),
+            PackageManager::Apk => Err(Error::Unsupported(format!(
+                "image {} manages packages with apk; wrtest drives opkg only so far",
+                self.image.id
+            ))),
+        }
+    }
+}
+
+/// Refuse an image whose binaries this host cannot execute, before starting it.
+fn check_runnable(image: &Prepared) -> Result<(), Error> {
+    if image.meta.runs_natively() {
+        return Ok(());
+    }
+    Err(Error::Unsupported(format!(
+        "image {} ({}) is built for ELF machine {} and cannot run natively on this {} host; foreign architectures need qemu-user, which wrtest does not drive yet",
+        image.id,
+        image.tarball.display(),
+        image.meta.elf_machine,
+        std::env::consts::ARCH
+    )))
+}
