@@ -116,3 +116,14 @@ pub fn own_fd(fd: RawFd) -> OwnedFd {
     // yet wrapped anywhere, so this is its only owner.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
+
+/// Ignore the terminal's job-control and interrupt signals in this process
+/// while an interactive shell inside a container owns the terminal.
+pub fn ignore_terminal_signals() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    for sig in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTSTP, Signal::SIGTTOU, Signal::SIGTTIN] {
+        // SAFETY: SIG_IGN installs no Rust handler, so no code of ours can
+        // run in signal context.
+        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+    }
+}

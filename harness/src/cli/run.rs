@@ -1,0 +1,72 @@
+//! `wrtest run`: the runner outside cargo, with libtest's selection flags.
+
+use clap::Args;
+use std::path::PathBuf;
+
+use wrtest::runner::{self, RunOptions};
+use wrtest::{Error, Project};
+
+/// Arguments of `wrtest run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Suite files or directories of them; default: the project's package-tests/suites.
+    paths: Vec<PathBuf>,
+    /// Run every case on this image instead of the suite's (repeatable).
+    #[arg(long = "image", value_name = "ID")]
+    images: Vec<String>,
+    /// Install this package file first in every case (repeatable). Without
+    /// suites, an install/check/remove smoke case runs on each --image.
+    #[arg(long = "ipk", value_name = "FILE")]
+    ipks: Vec<PathBuf>,
+    /// Only run cases whose name (suite::case::image) contains this.
+    #[arg(long, value_name = "PATTERN")]
+    filter: Option<String>,
+    /// Match --filter exactly.
+    #[arg(long)]
+    exact: bool,
+    /// Skip cases whose name contains this (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    skip: Vec<String>,
+    /// Parallel cases; default: the number of CPUs.
+    #[arg(long, short = 'j', value_name = "N")]
+    test_threads: Option<usize>,
+    /// List the cases instead of running them.
+    #[arg(long)]
+    list: bool,
+    /// Run only the cases marked ignore.
+    #[arg(long)]
+    ignored: bool,
+    /// Run the ignored cases too.
+    #[arg(long)]
+    include_ignored: bool,
+}
+
+/// Run and map the outcome to an exit code.
+pub fn run(args: RunArgs) -> Result<i32, Error> {
+    let mut paths = args.paths.clone();
+    if paths.is_empty() && args.ipks.is_empty() {
+        paths.push(default_suites()?);
+    }
+    let options = RunOptions { paths, images: args.images.clone(), ipks: args.ipks.clone() };
+    let conclusion = runner::run(&options, &test_arguments(&args))?;
+    Ok(if conclusion.has_failed() { super::FAILED } else { super::PASSED })
+}
+
+fn default_suites() -> Result<PathBuf, Error> {
+    let project = Project::discover(&std::env::current_dir().unwrap_or_default())?;
+    let root = project.config.path.parent().map(PathBuf::from).unwrap_or_default();
+    Ok(root.join("package-tests/suites"))
+}
+
+fn test_arguments(args: &RunArgs) -> libtest_mimic::Arguments {
+    libtest_mimic::Arguments {
+        filter: args.filter.clone(),
+        exact: args.exact,
+        skip: args.skip.clone(),
+        test_threads: args.test_threads,
+        list: args.list,
+        ignored: args.ignored,
+        include_ignored: args.include_ignored,
+        ..libtest_mimic::Arguments::default()
+    }
+}

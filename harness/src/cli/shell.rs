@@ -1,0 +1,57 @@
+//! `wrtest shell`: an interactive ash in a fresh container, packages
+//! installed first if asked; the container is torn down when the shell exits.
+
+use clap::Args;
+use std::path::PathBuf;
+
+use wrtest::container::{ExitStatus, Options};
+use wrtest::{Error, PackageRef, Project, Testbed};
+
+/// Arguments of `wrtest shell`.
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// The image to start (see `wrtest images`).
+    #[arg(long, value_name = "ID")]
+    image: String,
+    /// Install these package files before the shell starts (repeatable).
+    #[arg(long = "ipk", value_name = "FILE")]
+    ipks: Vec<PathBuf>,
+    /// The container's hostname.
+    #[arg(long, default_value = "OpenWrt")]
+    hostname: String,
+}
+
+/// Start, install, hand the terminal over, tear down.
+pub fn shell(args: ShellArgs) -> Result<i32, Error> {
+    let project = std::sync::Arc::new(Project::discover(&std::env::current_dir().unwrap_or_default())?);
+    let image = project.image(&args.image)?;
+    let options = Options { hostname: args.hostname.clone(), ..Options::default() };
+    let mut bed = Testbed::start(project, image, &options)?;
+    if !args.ipks.is_empty() {
+        let packages: Vec<PackageRef> = args.ipks.iter().cloned().map(PackageRef::File).collect();
+        let tx = bed.install(&packages)?;
+        eprint!("{}", tx.combined_output());
+        if !tx.succeeded() {
+            tx.problems.iter().for_each(|p| eprintln!("wrtest: {p}"));
+        }
+    }
+    let id = bed.image().id.clone();
+    eprintln!("wrtest: {id} in container {} (exit the shell to tear it down)", bed.container().id());
+    wrtest::syscall::ignore_terminal_signals();
+    let status = bed.container().interactive_shell()?;
+    restore_terminal();
+    Ok(match status {
+        ExitStatus::Code(c) => c,
+        ExitStatus::Signal(s) => 128 + s,
+        ExitStatus::TimedOut => 124,
+    })
+}
+
+/// The shell may have made its own process group the terminal's foreground
+/// group; give the terminal back to ours.
+fn restore_terminal() {
+    let stdin = std::io::stdin();
+    if nix::unistd::isatty(0).unwrap_or(false) {
+        let _ = nix::unistd::tcsetpgrp(&stdin, nix::unistd::getpgrp());
+    }
+}
