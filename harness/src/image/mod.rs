@@ -6,7 +6,7 @@
 //! image after it is complete; containers only ever use it as the lower
 //! layer of an overlay.
 
-mod cache;
+pub mod cache;
 mod config;
 mod error;
 mod meta;
