@@ -74,12 +74,11 @@ pub fn init_logging() {
 /// Plan, prepare and run. `Err` is bad input or a setup failure (nothing
 /// ran); a failed case is in the [`Conclusion`].
 pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> {
-    let start = options.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-    let project = Arc::new(Project::discover(&start)?);
+    let project = Arc::new(discover_project(options)?);
     set_insta_root(&project);
     execute::quiet_trial_panics();
     let plan = Plan::build(&project, options)?;
-    let wanted = plan.runs.iter().filter(|r| selected(args, &r.name)).map(|r| r.image.clone()).collect::<BTreeSet<_>>();
+    let wanted = plan.runs.iter().filter(|r| !args.list && selected(args, &r.name)).map(|r| r.image.clone()).collect::<BTreeSet<_>>();
     let images = prepare_images(&project, &wanted)?;
     let ctx = Arc::new(Context { project, images, ipks: options.ipks.clone() });
     let trials = plan.runs.into_iter().map(|run| trial(&ctx, run)).collect();
@@ -91,6 +90,16 @@ fn trial(ctx: &Arc<Context>, run: CaseRun) -> Trial {
     let ctx = ctx.clone();
     let name = run.name.clone();
     Trial::test(name, move || execute::run_case(&ctx, &run).map_err(Into::into)).with_ignored_flag(ignored)
+}
+
+/// The project above the first suite, else above the current directory
+/// (a suite kept outside the project that names its images).
+fn discover_project(options: &RunOptions) -> Result<Project, Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match options.paths.first() {
+        Some(first) => Project::discover(first).or_else(|_| Project::discover(&cwd)),
+        None => Project::discover(&cwd),
+    }
 }
 
 /// Would libtest-mimic run a trial of this name? Used to prepare only the
