@@ -73,8 +73,7 @@ fn teardown_kills_daemons_and_removes_the_case_dir_and_cgroup() {
     let mut bed = common::bed(common::IMAGE);
     bed.sh("sleep 4242 </dev/null >/dev/null 2>&1 &").unwrap();
     assert_eq!(common::processes_with("sleep 4242").len(), 1);
-    let upper = bed.container().upper_dir().unwrap();
-    let case_dir = upper.parent().unwrap().to_owned();
+    let case_dir = bed.container().case_dir().unwrap().to_owned();
     assert!(case_dir.exists());
     drop(bed);
     assert!(common::processes_with("sleep 4242").is_empty(), "the daemon outlived its container");

@@ -2,8 +2,8 @@
 //!
 //! The harness is multithreaded, so it never creates namespaces itself: it
 //! executes its own binary with [`HELPER_ARG`], and this single-threaded
-//! process joins the case's cgroup, unshares the namespaces and forks the
-//! container's pid 1. The helper then only waits for pid 1 and exits with
+//! process unshares the namespaces and forks the container's pid 1 straight
+//! into the case's cgroup. The helper then only waits for pid 1 and exits with
 //! its status, so the harness knows the whole pid namespace is gone once the
 //! helper has been reaped.
 
@@ -12,8 +12,7 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 use std::fs::File;
-use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 
 use super::protocol::{self, Reply, Setup};
@@ -68,21 +67,24 @@ fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
         Ok(None) => return Ok(0),
         Err(e) => return Err(format!("failed to read the container setup: {e}")),
     };
-    if let Some(cgroup) = &setup.cgroup {
-        join_cgroup(cgroup)?;
-    }
+    let cgroup = setup.cgroup.as_deref().map(open_cgroup).transpose()?;
     namespaces::enter_all().map_err(|e| crate::error_chain(&e))?;
-    let pid1 = syscall::fork_single_threaded().map_err(|e| format!("failed to fork pid 1: {e}"))?;
+    let pid1 = syscall::fork_single_threaded(cgroup.as_ref().map(|f| f.as_fd()))
+        .map_err(|e| format!("failed to fork pid 1 into its cgroup: {e}"))?;
     match pid1 {
         None => std::process::exit(init::run(ctl, &setup)),
         Some(pid) => Ok(wait_for(pid)),
     }
 }
 
-fn join_cgroup(dir: &str) -> Result<(), String> {
-    let procs = format!("{dir}/cgroup.procs");
-    let mut file = File::options().write(true).open(&procs).map_err(|e| format!("failed to open {procs}: {e}"))?;
-    file.write_all(b"0\n").map_err(|e| format!("failed to join cgroup {dir}: {e}"))
+/// The case's cgroup directory, for forking pid 1 straight into it.
+fn open_cgroup(dir: &str) -> Result<File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(dir)
+        .map_err(|e| format!("failed to open cgroup {dir}: {e}"))
 }
 
 /// Wait for pid 1; its end means every process of the container has ended.

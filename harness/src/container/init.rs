@@ -38,6 +38,7 @@ pub fn run(ctl: &mut UnixStream, setup: &Setup) -> i32 {
 }
 
 fn build(setup: &Setup) -> Result<SignalFd, String> {
+    super::namespaces::enter_in_pid1().map_err(|e| crate::error_chain(&e))?;
     rootfs::build(&RealKernel, setup).map_err(|e| crate::error_chain(&e))?;
     nix::unistd::sethostname(&setup.hostname)
         .map_err(|e| format!("failed to set hostname {:?}: {e}", setup.hostname))?;

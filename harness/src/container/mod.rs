@@ -1,7 +1,7 @@
 //! One container per test case, seen from the harness.
 //!
-//! [`Container::start`] prepares a case directory (overlay upper and work
-//! layers) and a cgroup, executes the helper (see [`helper`]) that builds the
+//! [`Container::start`] prepares a case directory (mount points for the
+//! writable layer and the root) and a cgroup, executes the helper (see [`helper`]) that builds the
 //! namespaces, and talks to the container's pid 1 over a socket. Dropping a
 //! [`Container`] tears everything down, also while a test panics. This module
 //! owns the host side of a container's life; what happens inside lives in
@@ -48,6 +48,9 @@ pub struct Options {
     pub hostname: String,
     /// Size limit of `/tmp` (and so `/var`), in bytes.
     pub tmp_bytes: u64,
+    /// Size limit of the writable layer (everything the case changes
+    /// outside `/tmp`), in bytes.
+    pub layer_bytes: u64,
     /// The binary to execute as the helper; default: `$WRTEST_HELPER`, else
     /// the running executable (whose `main` must call [`enter_if_requested`]).
     pub helper: Option<PathBuf>,
@@ -55,7 +58,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { hostname: "OpenWrt".into(), tmp_bytes: 64 << 20, helper: None }
+        Options { hostname: "OpenWrt".into(), tmp_bytes: 64 << 20, layer_bytes: 256 << 20, helper: None }
     }
 }
 
@@ -152,7 +155,9 @@ impl Container {
         };
         let setup = setup_for(rootfs, case_dir.path(), &cgroup, options);
         let mut container = Container { id, ctl: None, helper: None, cgroup, case_dir: Some(case_dir) };
+        let started = Instant::now();
         container.spawn(options, &setup)?;
+        debug!(id = %container.id, micros = started.elapsed().as_micros() as u64, "container ready");
         Ok(container)
     }
 
@@ -161,9 +166,10 @@ impl Container {
         &self.id
     }
 
-    /// The overlay's upper layer: every file the case changed.
-    pub fn upper_dir(&self) -> Option<PathBuf> {
-        self.case_dir.as_ref().map(|d| d.path().join("upper"))
+    /// The case's directory on the host (mount points only; the writable
+    /// layer is a tmpfs inside the container's mount namespace).
+    pub fn case_dir(&self) -> Option<&Path> {
+        self.case_dir.as_ref().map(|d| d.path())
     }
 
     fn spawn(&mut self, options: &Options, setup: &Setup) -> Result<()> {
@@ -270,10 +276,12 @@ impl Container {
         // rest of its pid namespace and drops its mounts.
         drop(self.ctl.take());
         let helper = self.wait_helper();
+        debug!(id = %self.id, micros = started.elapsed().as_micros() as u64, "helper reaped");
         let cgroup = match self.cgroup.take() {
             Some(cg) => cg.destroy(Duration::from_secs(10)).map_err(|e| host("remove cgroup", cg.path(), e)),
             None => Ok(()),
         };
+        debug!(id = %self.id, micros = started.elapsed().as_micros() as u64, "cgroup removed");
         let dir = match self.case_dir.take() {
             Some(dir) => {
                 let path = dir.path().to_owned();
@@ -350,7 +358,7 @@ fn host(what: &'static str, path: &Path, source: io::Error) -> ContainerError {
 
 fn make_case_dir(run: &Path) -> Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new().prefix("c").tempdir_in(run).map_err(|e| host("create a case directory in", run, e))?;
-    for sub in ["upper", "work", "root"] {
+    for sub in ["layer", "root"] {
         let path = dir.path().join(sub);
         std::fs::create_dir(&path).map_err(|e| host("create", &path, e))?;
     }
@@ -361,8 +369,8 @@ fn setup_for(rootfs: &Path, case: &Path, cgroup: &Option<Cgroup>, options: &Opti
     let at = |sub: &str| case.join(sub).to_string_lossy().into_owned();
     Setup {
         lower: rootfs.to_string_lossy().into_owned(),
-        upper: at("upper"),
-        work: at("work"),
+        layer: at("layer"),
+        layer_bytes: options.layer_bytes,
         root: at("root"),
         hostname: options.hostname.clone(),
         cgroup: cgroup.as_ref().map(|c| c.path().to_string_lossy().into_owned()),

@@ -16,10 +16,12 @@ const MAX_PART: u32 = 256 * 1024 * 1024;
 pub struct Setup {
     /// The extracted image, used read-only as the overlay's lower layer.
     pub lower: String,
-    /// The per-case writable layer.
-    pub upper: String,
-    /// Overlayfs' work directory, beside `upper`.
-    pub work: String,
+    /// Where pid 1 mounts a tmpfs holding the overlay's upper and work
+    /// directories: the case's writable layer lives in memory, is bounded by
+    /// `layer_bytes`, and vanishes with the container's mount namespace.
+    pub layer: String,
+    /// Size limit of the writable layer, in bytes.
+    pub layer_bytes: u64,
     /// Where the overlay is mounted before `pivot_root`.
     pub root: String,
     /// The container's hostname.

@@ -63,8 +63,10 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
     // Nothing we mount may propagate back to the host's mount namespace.
     at("make private", Path::new("/"), k.mount("", Path::new("/"), "", MsFlags::MS_REC | MsFlags::MS_PRIVATE, ""))?;
 
-    // The image stays read-only below; every change of the case lands in `upper`.
-    let data = format!("lowerdir={},upperdir={},workdir={}", setup.lower, setup.upper, setup.work);
+    // The image stays read-only below; every change of the case lands in
+    // the upper layer, on a sized tmpfs private to this mount namespace.
+    let (upper, work) = mount_layer(k, Path::new(&setup.layer), setup.layer_bytes)?;
+    let data = format!("lowerdir={},upperdir={},workdir={}", setup.lower, upper.display(), work.display());
     at("mount overlay on", root, k.mount("overlay", root, "overlay", MsFlags::empty(), &data))?;
 
     mount_proc(k, root)?;
@@ -72,6 +74,15 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
     mount_tmp(k, root, setup.tmp_bytes)?;
     mount_sys(k, root)?;
     at("pivot_root into", root, k.pivot_root(root))
+}
+
+fn mount_layer(k: &impl Kernel, layer: &Path, bytes: u64) -> Result<(PathBuf, PathBuf)> {
+    let data = format!("mode=755,size={bytes}");
+    at("mount tmpfs on", layer, k.mount("tmpfs", layer, "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, &data))?;
+    let (upper, work) = (layer.join("upper"), layer.join("work"));
+    at("create", &upper, k.mkdir(&upper, 0o755))?;
+    at("create", &work, k.mkdir(&work, 0o755))?;
+    Ok((upper, work))
 }
 
 fn mount_proc(k: &impl Kernel, root: &Path) -> Result<()> {
@@ -216,8 +227,8 @@ mod tests {
     fn setup() -> Setup {
         Setup {
             lower: "/cache/img/rootfs".into(),
-            upper: "/run/wrtest/c1/upper".into(),
-            work: "/run/wrtest/c1/work".into(),
+            layer: "/run/wrtest/c1/layer".into(),
+            layer_bytes: 1 << 30,
             root: "/run/wrtest/c1/root".into(),
             hostname: "OpenWrt".into(),
             cgroup: None,
@@ -231,11 +242,12 @@ mod tests {
         build(&k, &setup()).unwrap();
         let calls = k.0.into_inner();
         assert_eq!(calls[0], "mount  /  ");
-        assert!(calls[1].starts_with("mount overlay /run/wrtest/c1/root overlay lowerdir=/cache/img/rootfs,"));
+        assert_eq!(calls[1], "mount tmpfs /run/wrtest/c1/layer tmpfs mode=755,size=1073741824");
+        assert!(calls[4].starts_with("mount overlay /run/wrtest/c1/root overlay lowerdir=/cache/img/rootfs,upperdir=/run/wrtest/c1/layer/upper,"));
         assert_eq!(calls.last().unwrap(), "pivot_root /run/wrtest/c1/root");
         for call in &calls[1..] {
             let path = call.split_whitespace().nth(if call.starts_with("mount") { 2 } else { 1 }).unwrap();
-            assert!(path.starts_with("/run/wrtest/c1/root"), "{call} escapes the case dir");
+            assert!(path.starts_with("/run/wrtest/c1/"), "{call} escapes the case dir");
         }
     }
 

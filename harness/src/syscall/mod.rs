@@ -10,17 +10,46 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-/// Fork the calling process. Only for processes that have exactly one thread
-/// (the container helper, freshly executed): the child may run Rust code.
-pub fn fork_single_threaded() -> io::Result<Option<libc::pid_t>> {
+/// `struct clone_args` of clone3(2), up to the `cgroup` field (88 bytes).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Fork the calling process, placing the child straight into the cgroup
+/// `cgroup` (a directory descriptor) when given: unlike writing to
+/// `cgroup.procs` later, this needs no migration, which costs an RCU grace
+/// period. Only for processes that have exactly one thread (the container
+/// helper, freshly executed): the child may run Rust code.
+pub fn fork_single_threaded(cgroup: Option<std::os::fd::BorrowedFd<'_>>) -> io::Result<Option<libc::pid_t>> {
     debug_assert_eq!(thread_count(), Some(1), "fork from a threaded process");
-    // SAFETY: the caller is single-threaded (checked in debug builds), so the
-    // child inherits no lock held by another thread and may run any code.
-    let pid = unsafe { libc::fork() };
+    let mut args = CloneArgs { exit_signal: libc::SIGCHLD as u64, ..CloneArgs::default() };
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
+    // SAFETY: clone3 without CLONE_VM behaves as fork(): the child gets a
+    // copy of this address space. The caller is single-threaded (checked in
+    // debug builds), so no lock held by another thread is copied, and the
+    // child may run any code. `args` outlives the call and its size is given.
+    let pid = unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>()) };
     match pid {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(None),
-        child => Ok(Some(child)),
+        child => Ok(Some(child as libc::pid_t)),
     }
 }
 
