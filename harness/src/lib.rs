@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod bench;
 pub mod container;
 mod error;
 pub mod fixtures;

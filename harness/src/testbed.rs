@@ -138,6 +138,12 @@ impl Testbed {
         Ok(self.container.inspect(path, 1 << 20)?)
     }
 
+    /// Tear the container down now, reporting what could not be cleaned
+    /// (dropping the testbed does the same, silently).
+    pub fn container_stop(self) -> Result<(), Error> {
+        Ok(self.container.stop()?)
+    }
+
     fn require_opkg(&self) -> Result<(), Error> {
         match self.image.meta.package_manager {
             PackageManager::Opkg => Ok(()),

@@ -1,5 +1,6 @@
 //! Command-line parsing and the subcommands of the `wrtest` binary.
 
+mod bench;
 mod images;
 mod run;
 mod shell;
@@ -34,6 +35,8 @@ enum Command {
     Shell(shell::ShellArgs),
     /// List the images the project configuration knows.
     Images,
+    /// Measure a case against the same opkg work in a plain chroot.
+    Bench(bench::BenchArgs),
 }
 
 /// Run the chosen subcommand; returns the process exit code.
@@ -46,6 +49,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Run(args) => run::run(args),
         Command::Shell(args) => shell::shell(args),
         Command::Images => images::list(),
+        Command::Bench(args) => bench::bench(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {}", wrtest::error_chain(&e));

@@ -1,0 +1,26 @@
+//! `wrtest bench`: print the cost of a case against the no-container floor.
+
+use clap::Args;
+
+use wrtest::bench::{self, BenchOptions};
+use wrtest::{Error, Project};
+
+/// Arguments of `wrtest bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The image to measure on.
+    #[arg(long, default_value = "openwrt-19.07.5-x86-64", value_name = "ID")]
+    image: String,
+    /// Rounds of each measurement.
+    #[arg(long, default_value_t = 30)]
+    rounds: usize,
+}
+
+/// Measure and print.
+pub fn bench(args: BenchArgs) -> Result<i32, Error> {
+    let project = std::sync::Arc::new(Project::discover(&std::env::current_dir().unwrap_or_default())?);
+    let options = BenchOptions { image: args.image, rounds: args.rounds.max(1), helper: None };
+    let report = bench::run(project, &options)?;
+    print!("{}", report.render());
+    Ok(super::PASSED)
+}
