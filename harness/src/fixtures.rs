@@ -41,14 +41,25 @@ pub struct Fixtures {
 impl Fixtures {
     /// Fixtures from `dirs`, built into `out`.
     pub fn new(dirs: Vec<PathBuf>, out: PathBuf) -> Fixtures {
-        Fixtures { dirs, out, built: Mutex::new(HashMap::new()) }
+        Fixtures {
+            dirs,
+            out,
+            built: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The source tree of fixture `name`.
     pub fn source(&self, name: &str) -> Result<PathBuf, FixtureError> {
         let valid = !name.is_empty() && !name.contains('/') && name != "..";
-        let found = self.dirs.iter().map(|d| d.join(name)).find(|p| valid && p.join("CONTROL").is_dir());
-        found.ok_or_else(|| FixtureError::Unknown { name: name.to_owned(), dirs: self.dirs.clone() })
+        let found = self
+            .dirs
+            .iter()
+            .map(|d| d.join(name))
+            .find(|p| valid && p.join("CONTROL").is_dir());
+        found.ok_or_else(|| FixtureError::Unknown {
+            name: name.to_owned(),
+            dirs: self.dirs.clone(),
+        })
     }
 
     /// The built package of fixture `name`, building it on first use.
@@ -58,8 +69,12 @@ impl Fixtures {
             let mut map = self.built.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(name.to_owned()).or_default().clone()
         };
-        let built = slot.get_or_init(|| ipk::build(&src, &self.out.join(name)).map_err(|e| crate::error_chain(&e)));
-        built.clone().map_err(|message| FixtureError::Build { name: name.to_owned(), message })
+        let built = slot.get_or_init(|| {
+            ipk::build(&src, &self.out.join(name)).map_err(|e| crate::error_chain(&e))
+        });
+        built.clone().map_err(|message| FixtureError::Build {
+            name: name.to_owned(),
+            message,
+        })
     }
 }
-

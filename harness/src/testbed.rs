@@ -42,8 +42,12 @@ impl Project {
     pub fn discover(start: &Path) -> Result<Project, Error> {
         let config = Config::find(start)?;
         let root = config.path.parent().unwrap_or(Path::new(".")).to_owned();
-        let run = crate::container::rundir::RunDir::current().map_err(crate::container::ContainerError::RunDir)?;
-        let fixtures = Fixtures::new(vec![root.join("fixtures/packages")], run.path().join("fixtures"));
+        let run = crate::container::rundir::RunDir::current()
+            .map_err(crate::container::ContainerError::RunDir)?;
+        let fixtures = Fixtures::new(
+            vec![root.join("fixtures/packages")],
+            run.path().join("fixtures"),
+        );
         Ok(Project { config, fixtures })
     }
 
@@ -53,7 +57,9 @@ impl Project {
         if let Some(p) = CURRENT.get() {
             return Ok(p.clone());
         }
-        let project = Arc::new(Project::discover(&std::env::current_dir().unwrap_or_default())?);
+        let project = Arc::new(Project::discover(
+            &std::env::current_dir().unwrap_or_default(),
+        )?);
         Ok(CURRENT.get_or_init(|| project).clone())
     }
 
@@ -67,7 +73,10 @@ impl Project {
         match package {
             PackageRef::Fixture(name) => Ok(self.fixtures.ipk(name)?),
             PackageRef::File(path) if path.is_file() => Ok(path.clone()),
-            PackageRef::File(path) => Err(Error::Input(format!("package file {} not found", path.display()))),
+            PackageRef::File(path) => Err(Error::Input(format!(
+                "package file {} not found",
+                path.display()
+            ))),
         }
     }
 }
@@ -89,10 +98,18 @@ impl Testbed {
     }
 
     /// A container on an already prepared image.
-    pub fn start(project: Arc<Project>, image: Prepared, options: &Options) -> Result<Testbed, Error> {
+    pub fn start(
+        project: Arc<Project>,
+        image: Prepared,
+        options: &Options,
+    ) -> Result<Testbed, Error> {
         check_runnable(&image)?;
         let container = Container::start(&image.rootfs, options)?;
-        Ok(Testbed { project, image, container })
+        Ok(Testbed {
+            project,
+            image,
+            container,
+        })
     }
 
     /// The image this container runs.
@@ -116,16 +133,33 @@ impl Testbed {
     }
 
     /// Install packages with opkg, with options.
-    pub fn install_with(&mut self, packages: &[PackageRef], options: &InstallOptions) -> Result<Transaction, Error> {
+    pub fn install_with(
+        &mut self,
+        packages: &[PackageRef],
+        options: &InstallOptions,
+    ) -> Result<Transaction, Error> {
         self.require_opkg()?;
-        let files = packages.iter().map(|p| self.project.package_file(p)).collect::<Result<Vec<_>, _>>()?;
-        Ok(opkg::install(&mut self.container, &files, &self.image.meta.arch, options)?)
+        let files = packages
+            .iter()
+            .map(|p| self.project.package_file(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(opkg::install(
+            &mut self.container,
+            &files,
+            &self.image.meta.arch,
+            options,
+        )?)
     }
 
     /// Remove packages by name.
     pub fn remove(&mut self, names: &[String], autoremove: bool) -> Result<Transaction, Error> {
         self.require_opkg()?;
-        Ok(opkg::remove(&mut self.container, names, autoremove, Duration::from_secs(120))?)
+        Ok(opkg::remove(
+            &mut self.container,
+            names,
+            autoremove,
+            Duration::from_secs(120),
+        )?)
     }
 
     /// Installed packages.

@@ -8,41 +8,80 @@ use wrtest::opkg::ErrorKind;
 use wrtest::PackageRef;
 
 fn chain(name: &str) -> PackageRef {
-    PackageRef::File(common::root().join("../shared/packages/lmapd-chain").join(name))
+    PackageRef::File(
+        common::root()
+            .join("../shared/packages/lmapd-chain")
+            .join(name),
+    )
 }
 
 #[test]
 fn a_file_clash_names_the_file_and_its_owner() {
     let mut bed = common::bed("openwrt-18.06.1-x86-64");
-    let tx = bed.install(&[chain("libjson-c2_0.12.1-3_x86_64.ipk")]).unwrap();
+    let tx = bed
+        .install(&[chain("libjson-c2_0.12.1-3_x86_64.ipk")])
+        .unwrap();
     assert!(!tx.succeeded());
-    let clash = tx.problems.iter().find(|p| p.kind == ErrorKind::FileClash).expect("a file clash");
+    let clash = tx
+        .problems
+        .iter()
+        .find(|p| p.kind == ErrorKind::FileClash)
+        .expect("a file clash");
     assert_eq!(clash.package.as_deref(), Some("libjson-c2"));
-    assert_eq!(clash.items, vec!["/usr/lib/libjson-c.so.2", "owner libjson-c"]);
-    assert!(!bed.installed().unwrap().iter().any(|p| p.name == "libjson-c2"));
+    assert_eq!(
+        clash.items,
+        vec!["/usr/lib/libjson-c.so.2", "owner libjson-c"]
+    );
+    assert!(!bed
+        .installed()
+        .unwrap()
+        .iter()
+        .any(|p| p.name == "libjson-c2"));
 }
 
 #[test]
 fn removing_a_needed_library_is_refused_with_its_dependents() {
     let mut bed = common::bed("openwrt-18.06.1-x86-64");
-    let tx = bed.install(&[chain("zlib_1.2.11-2_x86_64.ipk"), chain("libxml2_2.9.9-1_x86_64.ipk")]).unwrap();
+    let tx = bed
+        .install(&[
+            chain("zlib_1.2.11-2_x86_64.ipk"),
+            chain("libxml2_2.9.9-1_x86_64.ipk"),
+        ])
+        .unwrap();
     assert!(tx.succeeded(), "{}", tx.combined_output());
     let refused = bed.remove(&["zlib".into()], false).unwrap();
     assert!(!refused.succeeded());
-    let problem = refused.problems.iter().find(|p| p.kind == ErrorKind::DependentPackages).expect("dependents reported");
-    assert_eq!((problem.package.as_deref(), problem.items.clone()), (Some("zlib"), vec!["libxml2".to_string()]));
-    assert!(bed.installed().unwrap().iter().any(|p| p.name == "zlib"), "zlib must still be installed");
+    let problem = refused
+        .problems
+        .iter()
+        .find(|p| p.kind == ErrorKind::DependentPackages)
+        .expect("dependents reported");
+    assert_eq!(
+        (problem.package.as_deref(), problem.items.clone()),
+        (Some("zlib"), vec!["libxml2".to_string()])
+    );
+    assert!(
+        bed.installed().unwrap().iter().any(|p| p.name == "zlib"),
+        "zlib must still be installed"
+    );
 }
 
 #[test]
 fn a_fixture_installs_runs_and_removes_through_the_api() {
     let mut bed = common::bed("lede-17.01.4-x86-64");
-    let tx = bed.install(&[PackageRef::Fixture("hello-lib".into()), PackageRef::Fixture("hello".into())]).unwrap();
+    let tx = bed
+        .install(&[
+            PackageRef::Fixture("hello-lib".into()),
+            PackageRef::Fixture("hello".into()),
+        ])
+        .unwrap();
     assert!(tx.succeeded(), "{}", tx.combined_output());
     assert_eq!(bed.sh("hello api").unwrap().stdout_text(), "Hello, api!\n");
     let files = wrtest::opkg::package_files(bed.container(), "hello").unwrap();
     assert!(files.contains(&"/usr/bin/hello".to_string()), "{files:?}");
-    let removed = bed.remove(&["hello".into(), "hello-lib".into()], false).unwrap();
+    let removed = bed
+        .remove(&["hello".into(), "hello-lib".into()], false)
+        .unwrap();
     assert!(removed.succeeded(), "{}", removed.combined_output());
     assert!(bed.file("/usr/bin/hello").unwrap().is_none());
 }
@@ -59,6 +98,9 @@ fn removing_what_is_not_installed_is_a_typed_problem_though_opkg_exits_0() {
 #[test]
 fn a_missing_package_file_is_an_input_error_naming_it() {
     let mut bed = common::bed(common::IMAGE);
-    let err = bed.install(&[PackageRef::File(PathBuf::from("/nonexistent/x.ipk"))]).unwrap_err().to_string();
+    let err = bed
+        .install(&[PackageRef::File(PathBuf::from("/nonexistent/x.ipk"))])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("/nonexistent/x.ipk"), "{err}");
 }

@@ -13,7 +13,12 @@ fn commands_see_openwrt_with_its_own_pid_uts_and_network() {
     let mut bed = common::bed(common::IMAGE);
     let c = bed.container();
     let out = c.sh("cat /proc/sys/kernel/hostname; echo $$; ls /sys/class/net; . /etc/openwrt_release; echo $DISTRIB_RELEASE", SHORT).unwrap();
-    assert_eq!(out.stdout_text(), format!("OpenWrt\n2\nlo\n19.07.5\n"), "stderr: {}", out.stderr_text());
+    assert_eq!(
+        out.stdout_text(),
+        format!("OpenWrt\n2\nlo\n19.07.5\n"),
+        "stderr: {}",
+        out.stderr_text()
+    );
     let init = c.sh("cat /proc/1/comm", SHORT).unwrap();
     assert_eq!(init.stdout_text(), "wrtest-init\n");
 }
@@ -21,16 +26,29 @@ fn commands_see_openwrt_with_its_own_pid_uts_and_network() {
 #[test]
 fn dev_is_minimal_and_tmp_is_prepared_like_preinit() {
     let mut bed = common::bed(common::IMAGE);
-    let out = bed.sh("ls /dev | tr '\\n' ' '; echo; ls -d /var/lock /var/run; readlink /var").unwrap();
+    let out = bed
+        .sh("ls /dev | tr '\\n' ' '; echo; ls -d /var/lock /var/run; readlink /var")
+        .unwrap();
     assert_eq!(out.stdout_text(), "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero \n/var/lock\n/var/run\ntmp\n");
-    let mounts = bed.sh("cut -d' ' -f2,3 /proc/mounts").unwrap().stdout_text();
+    let mounts = bed
+        .sh("cut -d' ' -f2,3 /proc/mounts")
+        .unwrap()
+        .stdout_text();
     assert_eq!(mounts, "/ overlay\n/proc proc\n/dev tmpfs\n/dev/pts devpts\n/dev/shm tmpfs\n/tmp tmpfs\n/sys sysfs\n");
 }
 
 #[test]
 fn stdout_stderr_exit_code_and_stdin_are_kept_apart() {
     let mut bed = common::bed(common::IMAGE);
-    let out = bed.container().exec(&["/bin/sh", "-c", "read x; echo out:$x; echo err >&2; exit 7"], &[], b"typed\n", SHORT).unwrap();
+    let out = bed
+        .container()
+        .exec(
+            &["/bin/sh", "-c", "read x; echo out:$x; echo err >&2; exit 7"],
+            &[],
+            b"typed\n",
+            SHORT,
+        )
+        .unwrap();
     assert_eq!(out.status, ExitStatus::Code(7));
     assert_eq!(out.stdout_text(), "out:typed\n");
     assert_eq!(out.stderr_text(), "err\n");
@@ -41,17 +59,31 @@ fn a_signal_and_a_timeout_are_reported_as_such() {
     let mut bed = common::bed(common::IMAGE);
     let killed = bed.sh("kill -9 $$").unwrap();
     assert_eq!(killed.status, ExitStatus::Signal(9));
-    let slow = bed.container().sh("echo started; sleep 30", Duration::from_millis(300)).unwrap();
+    let slow = bed
+        .container()
+        .sh("echo started; sleep 30", Duration::from_millis(300))
+        .unwrap();
     assert_eq!(slow.status, ExitStatus::TimedOut);
     assert_eq!(slow.stdout_text(), "started\n");
-    assert!(slow.duration < Duration::from_secs(5), "took {:?}", slow.duration);
-    assert_eq!(bed.sh("echo alive").unwrap().stdout_text(), "alive\n", "the container survives a timeout");
+    assert!(
+        slow.duration < Duration::from_secs(5),
+        "took {:?}",
+        slow.duration
+    );
+    assert_eq!(
+        bed.sh("echo alive").unwrap().stdout_text(),
+        "alive\n",
+        "the container survives a timeout"
+    );
 }
 
 #[test]
 fn a_background_daemon_does_not_hold_the_command_open() {
     let mut bed = common::bed(common::IMAGE);
-    let out = bed.container().sh("sleep 1000 & echo started", SHORT).unwrap();
+    let out = bed
+        .container()
+        .sh("sleep 1000 & echo started", SHORT)
+        .unwrap();
     assert_eq!(out.status, ExitStatus::Code(0));
     assert!(out.duration < Duration::from_secs(5));
 }
@@ -62,9 +94,15 @@ fn files_are_written_and_inspected_inside_without_following_links() {
     let c = bed.container();
     c.write_file("/etc/wrtest/note", b"hello\n", 0o600).unwrap();
     let (node, content) = c.inspect("/etc/wrtest/note", 1024).unwrap().unwrap();
-    assert_eq!((node.kind, node.mode, content.as_slice()), (NodeKind::File, 0o600, &b"hello\n"[..]));
+    assert_eq!(
+        (node.kind, node.mode, content.as_slice()),
+        (NodeKind::File, 0o600, &b"hello\n"[..])
+    );
     let (link, _) = c.inspect("/var", 1024).unwrap().unwrap();
-    assert_eq!((link.kind, link.link.as_deref()), (NodeKind::Symlink, Some("tmp")));
+    assert_eq!(
+        (link.kind, link.link.as_deref()),
+        (NodeKind::Symlink, Some("tmp"))
+    );
     assert!(c.inspect("/no/such/file", 10).unwrap().is_none());
 }
 
@@ -76,9 +114,18 @@ fn teardown_kills_daemons_and_removes_the_case_dir_and_cgroup() {
     let case_dir = bed.container().case_dir().unwrap().to_owned();
     assert!(case_dir.exists());
     drop(bed);
-    assert!(common::processes_with("sleep 4242").is_empty(), "the daemon outlived its container");
+    assert!(
+        common::processes_with("sleep 4242").is_empty(),
+        "the daemon outlived its container"
+    );
     assert!(!case_dir.exists(), "{} is left behind", case_dir.display());
-    let cgroups = std::fs::read_dir("/sys/fs/cgroup/unified/wrtest").map(|d| d.flatten().filter(|e| e.path().join(case_dir.file_name().unwrap()).exists()).count()).unwrap_or(0);
+    let cgroups = std::fs::read_dir("/sys/fs/cgroup/unified/wrtest")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().join(case_dir.file_name().unwrap()).exists())
+                .count()
+        })
+        .unwrap_or(0);
     assert_eq!(cgroups, 0);
 }
 
@@ -92,13 +139,18 @@ fn teardown_happens_when_the_test_code_panics() {
     })
     .join();
     assert!(result.is_err());
-    assert!(common::processes_with("sleep 4343").is_empty(), "the daemon outlived a panicking test");
+    assert!(
+        common::processes_with("sleep 4343").is_empty(),
+        "the daemon outlived a panicking test"
+    );
 }
 
 #[test]
 fn changes_stay_in_the_case_and_never_reach_the_image() {
     let mut first = common::bed(common::IMAGE);
-    first.sh("rm -rf /usr/lib/opkg /bin/busybox.bak; echo changed > /etc/banner").unwrap();
+    first
+        .sh("rm -rf /usr/lib/opkg /bin/busybox.bak; echo changed > /etc/banner")
+        .unwrap();
     let image_banner = first.image().rootfs.join("etc/banner");
     let mut second = common::bed(common::IMAGE);
     let banner = second.sh("cat /etc/banner").unwrap().stdout_text();

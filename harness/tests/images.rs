@@ -16,17 +16,29 @@ fn prepare_file(path: &Path) -> Result<image::Prepared, ImageError> {
 }
 
 fn refused(path: &Path, phrase: &str) {
-    let err = prepare_file(path).expect_err("a bad tarball is refused").to_string();
-    assert!(err.contains(&path.display().to_string()), "error does not name the file: {err}");
+    let err = prepare_file(path)
+        .expect_err("a bad tarball is refused")
+        .to_string();
+    assert!(
+        err.contains(&path.display().to_string()),
+        "error does not name the file: {err}"
+    );
     assert!(err.contains(phrase), "error does not say {phrase:?}: {err}");
 }
 
 #[test]
 fn real_images_prepare_once_with_their_facts() {
     let project = common::project();
-    for (id, release, arch) in [("lede-17.01.4-x86-64", "17.01.4", "x86_64"), ("openwrt-22.03.4-x86-64", "22.03.4", "x86_64"), ("openwrt-18.06.1-i386", "18.06.1", "i386_pentium4")] {
+    for (id, release, arch) in [
+        ("lede-17.01.4-x86-64", "17.01.4", "x86_64"),
+        ("openwrt-22.03.4-x86-64", "22.03.4", "x86_64"),
+        ("openwrt-18.06.1-i386", "18.06.1", "i386_pentium4"),
+    ] {
         let a = project.image(id).unwrap();
-        assert_eq!((a.meta.release.as_str(), a.meta.arch.as_str()), (release, arch));
+        assert_eq!(
+            (a.meta.release.as_str(), a.meta.arch.as_str()),
+            (release, arch)
+        );
         assert_eq!(a.meta.package_manager, PackageManager::Opkg);
         assert!(a.meta.runs_natively());
         assert!(a.rootfs.ends_with(format!("{}/rootfs", a.sha256)));
@@ -41,8 +53,13 @@ fn foreign_and_apk_images_are_recognised() {
     assert_eq!(apk.meta.package_manager, PackageManager::Apk);
     assert_eq!(apk.meta.elf_machine, 183);
     assert!(!apk.meta.runs_natively());
-    let err = wrtest::Testbed::start(project.clone(), apk, &common::options()).unwrap_err().to_string();
-    assert!(err.contains("cannot run natively") && err.contains("qemu-user"), "{err}");
+    let err = wrtest::Testbed::start(project.clone(), apk, &common::options())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot run natively") && err.contains("qemu-user"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -67,7 +84,10 @@ fn a_truncated_tarball_is_refused() {
 
 #[test]
 fn a_root_that_is_not_openwrt_is_refused() {
-    refused(&bad("not-openwrt.tar.gz"), "is not an OpenWrt root filesystem: /etc/openwrt_release is missing");
+    refused(
+        &bad("not-openwrt.tar.gz"),
+        "is not an OpenWrt root filesystem: /etc/openwrt_release is missing",
+    );
 }
 
 #[test]
@@ -78,8 +98,13 @@ fn a_root_without_package_database_is_refused() {
 #[test]
 fn a_refused_extraction_leaves_no_cache_entry() {
     let cache = tempfile::tempdir().unwrap();
-    image::cache::prepare_tarball("bad", &bad("not-openwrt.tar.gz"), None, cache.path()).unwrap_err();
-    let entries: Vec<_> = std::fs::read_dir(cache.path().join("images")).unwrap().flatten().filter(|e| e.path().is_dir()).collect();
+    image::cache::prepare_tarball("bad", &bad("not-openwrt.tar.gz"), None, cache.path())
+        .unwrap_err();
+    let entries: Vec<_> = std::fs::read_dir(cache.path().join("images"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
     assert!(entries.is_empty(), "{entries:?}");
 }
 
@@ -93,18 +118,33 @@ fn a_digest_mismatch_names_both_digests() {
     );
     let path = dir.path().join("wrtest.toml");
     std::fs::write(&path, config).unwrap();
-    let err = image::prepare("x", &Config::load(&path).unwrap()).unwrap_err().to_string();
-    assert!(err.contains("has sha256 8a0fb94") && err.contains(&"0".repeat(64)), "{err}");
+    let err = image::prepare("x", &Config::load(&path).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("has sha256 8a0fb94") && err.contains(&"0".repeat(64)),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_ids_and_missing_tarballs_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wrtest.toml");
-    std::fs::write(&path, "image_dirs = [\"nowhere\"]\n[[image]]\nid = \"gone\"\nfile = \"gone.tar.gz\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "image_dirs = [\"nowhere\"]\n[[image]]\nid = \"gone\"\nfile = \"gone.tar.gz\"\n",
+    )
+    .unwrap();
     let config = Config::load(&path).unwrap();
     let unknown = image::prepare("nope", &config).unwrap_err().to_string();
-    assert!(unknown.contains("unknown image \"nope\"") && unknown.contains("gone"), "{unknown}");
+    assert!(
+        unknown.contains("unknown image \"nope\"") && unknown.contains("gone"),
+        "{unknown}"
+    );
     let missing = image::prepare("gone", &config).unwrap_err().to_string();
-    assert!(missing.contains("tarball gone.tar.gz not found in") && missing.contains("nowhere"), "{missing}");
+    assert!(
+        missing.contains("tarball gone.tar.gz not found in") && missing.contains("nowhere"),
+        "{missing}"
+    );
 }

@@ -20,11 +20,22 @@ impl Chroot {
     /// Copy the image into a temporary directory under `parent` and put the
     /// package at `/tmp/tiny.ipk`.
     pub fn prepare(image: &Prepared, ipk: &Path, parent: &Path) -> Result<Chroot, Error> {
-        let dir = tempfile::Builder::new().prefix("wrtest-bench-").tempdir_in(parent).map_err(|e| io("create a temp dir", e))?;
+        let dir = tempfile::Builder::new()
+            .prefix("wrtest-bench-")
+            .tempdir_in(parent)
+            .map_err(|e| io("create a temp dir", e))?;
         let root = dir.path().join("root");
-        let status = Command::new("cp").arg("-a").arg(&image.rootfs).arg(&root).status().map_err(|e| io("run cp", e))?;
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(&image.rootfs)
+            .arg(&root)
+            .status()
+            .map_err(|e| io("run cp", e))?;
         if !status.success() {
-            return Err(Error::Input(format!("cp -a {} failed", image.rootfs.display())));
+            return Err(Error::Input(format!(
+                "cp -a {} failed",
+                image.rootfs.display()
+            )));
         }
         for sub in ["tmp/lock", "tmp/run", "dev"] {
             std::fs::create_dir_all(root.join(sub)).map_err(|e| io("create", e))?;
@@ -40,13 +51,21 @@ impl Chroot {
         let started = Instant::now();
         let out = Command::new("chroot")
             .arg(&root)
-            .args(["/bin/sh", "-c", &super::WORK.replace("{ipk}", "/tmp/tiny.ipk")])
+            .args([
+                "/bin/sh",
+                "-c",
+                &super::WORK.replace("{ipk}", "/tmp/tiny.ipk"),
+            ])
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .output()
             .map_err(|e| io("run chroot", e))?;
         let elapsed = started.elapsed();
-        super::check(out.status.code(), "chroot", &String::from_utf8_lossy(&out.stderr))?;
+        super::check(
+            out.status.code(),
+            "chroot",
+            &String::from_utf8_lossy(&out.stderr),
+        )?;
         Ok(elapsed)
     }
 }
@@ -56,7 +75,13 @@ fn dev_null(path: &Path) -> Result<(), Error> {
     if path.exists() {
         return Ok(());
     }
-    mknod(path, SFlag::S_IFCHR, Mode::from_bits_truncate(0o666), makedev(1, 3)).map_err(|e| io("create /dev/null in the chroot", e.into()))
+    mknod(
+        path,
+        SFlag::S_IFCHR,
+        Mode::from_bits_truncate(0o666),
+        makedev(1, 3),
+    )
+    .map_err(|e| io("create /dev/null in the chroot", e.into()))
 }
 
 fn io(what: &str, e: std::io::Error) -> Error {

@@ -22,7 +22,8 @@ pub use stats::Summary;
 
 /// The opkg work timed: install a tiny package with a postinst, run its
 /// binary, remove it.
-pub const WORK: &str = "opkg install {ipk} >/dev/null && tiny >/dev/null && opkg remove tiny >/dev/null";
+pub const WORK: &str =
+    "opkg install {ipk} >/dev/null && tiny >/dev/null && opkg remove tiny >/dev/null";
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -56,7 +57,10 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
     let ipk = project.package_file(&PackageRef::Fixture("tiny".into()))?;
     let disk = chroot::Chroot::prepare(&image, &ipk, &std::env::temp_dir())?;
     let memory = chroot::Chroot::prepare(&image, &ipk, Path::new("/dev/shm"))?;
-    let container_options = Options { helper: options.helper.clone(), ..Options::default() };
+    let container_options = Options {
+        helper: options.helper.clone(),
+        ..Options::default()
+    };
     let mut samples: [Vec<Duration>; 4] = Default::default();
     // One warm-up round each, not recorded: page cache and lazy init.
     disk.work()?;
@@ -69,11 +73,23 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
         samples[3].push(create_and_teardown(&project, &image, &container_options)?);
     }
     let [disk, memory, case, lifecycle] = samples.map(|s| Summary::of(&s));
-    Ok(Report { image: image.id.clone(), floor_disk: disk, floor_memory: memory, case, lifecycle })
+    Ok(Report {
+        image: image.id.clone(),
+        floor_disk: disk,
+        floor_memory: memory,
+        case,
+        lifecycle,
+    })
 }
 
-fn in_container(project: &Arc<Project>, image: &Prepared, options: &Options, ipk: &Path) -> Result<Duration, Error> {
-    let bytes = std::fs::read(ipk).map_err(|e| Error::Input(format!("cannot read {}: {e}", ipk.display())))?;
+fn in_container(
+    project: &Arc<Project>,
+    image: &Prepared,
+    options: &Options,
+    ipk: &Path,
+) -> Result<Duration, Error> {
+    let bytes = std::fs::read(ipk)
+        .map_err(|e| Error::Input(format!("cannot read {}: {e}", ipk.display())))?;
     let started = Instant::now();
     let mut bed = Testbed::start(project.clone(), image.clone(), options)?;
     bed.container().write_file("/tmp/tiny.ipk", &bytes, 0o644)?;
@@ -84,7 +100,11 @@ fn in_container(project: &Arc<Project>, image: &Prepared, options: &Options, ipk
     Ok(elapsed)
 }
 
-fn create_and_teardown(project: &Arc<Project>, image: &Prepared, options: &Options) -> Result<Duration, Error> {
+fn create_and_teardown(
+    project: &Arc<Project>,
+    image: &Prepared,
+    options: &Options,
+) -> Result<Duration, Error> {
     let started = Instant::now();
     let bed = Testbed::start(project.clone(), image.clone(), options)?;
     bed.container_stop()?;
@@ -94,7 +114,9 @@ fn create_and_teardown(project: &Arc<Project>, image: &Prepared, options: &Optio
 fn check(code: Option<i32>, place: &str, stderr: &str) -> Result<(), Error> {
     match code {
         Some(0) => Ok(()),
-        _ => Err(Error::Input(format!("the benchmark's opkg work failed in the {place} ({code:?}): {stderr}"))),
+        _ => Err(Error::Input(format!(
+            "the benchmark's opkg work failed in the {place} ({code:?}): {stderr}"
+        ))),
     }
 }
 
@@ -118,7 +140,10 @@ impl Report {
             ("wrtest case (create, work, teardown)", self.case),
             ("container create + teardown", self.lifecycle),
         ];
-        let table: String = lines.iter().map(|(name, s)| format!("{name:<38} {s}\n")).collect();
+        let table: String = lines
+            .iter()
+            .map(|(name, s)| format!("{name:<38} {s}\n"))
+            .collect();
         format!(
             "image {}: {} rounds; work = {}\n\n{table}\ncase / faster floor (median): {ratio:.3}x   target <= 1.10x: {}\ncreate + teardown p50: {:.2} ms, p99: {:.2} ms   target p50 <= 4 ms: {}\n",
             self.image,

@@ -18,8 +18,14 @@ pub struct BenchArgs {
 
 /// Measure and print.
 pub fn bench(args: BenchArgs) -> Result<i32, Error> {
-    let project = std::sync::Arc::new(Project::discover(&std::env::current_dir().unwrap_or_default())?);
-    let options = BenchOptions { image: args.image, rounds: args.rounds.max(1), helper: None };
+    let project = std::sync::Arc::new(Project::discover(
+        &std::env::current_dir().unwrap_or_default(),
+    )?);
+    let options = BenchOptions {
+        image: args.image,
+        rounds: args.rounds.max(1),
+        helper: None,
+    };
     let report = bench::run(project, &options)?;
     print!("{}", report.render());
     Ok(super::PASSED)

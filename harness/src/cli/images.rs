@@ -16,7 +16,18 @@ pub fn list() -> Result<i32, Error> {
         println!("{:<30} {:<9} {}", entry.id, state, entry.description);
     }
     println!("\nconfiguration: {}", config.path.display());
-    println!("image directories: {}", config.image_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
-    println!("cache: {}", wrtest::image::cache_dir(Some(config)).display());
+    println!(
+        "image directories: {}",
+        config
+            .image_dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "cache: {}",
+        wrtest::image::cache_dir(Some(config)).display()
+    );
     Ok(super::PASSED)
 }

@@ -47,14 +47,27 @@ pub fn run(args: RunArgs) -> Result<i32, Error> {
     if paths.is_empty() && args.ipks.is_empty() {
         paths.push(default_suites()?);
     }
-    let options = RunOptions { paths, images: args.images.clone(), ipks: args.ipks.clone() };
+    let options = RunOptions {
+        paths,
+        images: args.images.clone(),
+        ipks: args.ipks.clone(),
+    };
     let conclusion = runner::run(&options, &test_arguments(&args))?;
-    Ok(if conclusion.has_failed() { super::FAILED } else { super::PASSED })
+    Ok(if conclusion.has_failed() {
+        super::FAILED
+    } else {
+        super::PASSED
+    })
 }
 
 fn default_suites() -> Result<PathBuf, Error> {
     let project = Project::discover(&std::env::current_dir().unwrap_or_default())?;
-    let root = project.config.path.parent().map(PathBuf::from).unwrap_or_default();
+    let root = project
+        .config
+        .path
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
     Ok(root.join("package-tests/suites"))
 }
 

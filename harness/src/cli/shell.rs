@@ -23,9 +23,14 @@ pub struct ShellArgs {
 
 /// Start, install, hand the terminal over, tear down.
 pub fn shell(args: ShellArgs) -> Result<i32, Error> {
-    let project = std::sync::Arc::new(Project::discover(&std::env::current_dir().unwrap_or_default())?);
+    let project = std::sync::Arc::new(Project::discover(
+        &std::env::current_dir().unwrap_or_default(),
+    )?);
     let image = project.image(&args.image)?;
-    let options = Options { hostname: args.hostname.clone(), ..Options::default() };
+    let options = Options {
+        hostname: args.hostname.clone(),
+        ..Options::default()
+    };
     let mut bed = Testbed::start(project, image, &options)?;
     if !args.ipks.is_empty() {
         let packages: Vec<PackageRef> = args.ipks.iter().cloned().map(PackageRef::File).collect();
@@ -36,7 +41,10 @@ pub fn shell(args: ShellArgs) -> Result<i32, Error> {
         }
     }
     let id = bed.image().id.clone();
-    eprintln!("wrtest: {id} in container {} (exit the shell to tear it down)", bed.container().id());
+    eprintln!(
+        "wrtest: {id} in container {} (exit the shell to tear it down)",
+        bed.container().id()
+    );
     wrtest::syscall::ignore_terminal_signals();
     let status = bed.container().interactive_shell()?;
     restore_terminal();

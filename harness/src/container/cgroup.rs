@@ -68,7 +68,10 @@ pub fn remove(dir: &Path, limit: Duration) -> io::Result<()> {
     }
     while populated(dir)? {
         if Instant::now() >= deadline {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, format!("processes in {} did not die", dir.display())));
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("processes in {} did not die", dir.display()),
+            ));
         }
         std::thread::sleep(Duration::from_millis(1));
     }

@@ -51,19 +51,36 @@ pub fn receive_stdio(ctl: &UnixStream) -> io::Result<[OwnedFd; 3]> {
     let mut byte = [0u8; 1];
     let mut iov = [io::IoSliceMut::new(&mut byte)];
     let mut space = nix::cmsg_space!([std::os::fd::RawFd; 3]);
-    let msg = recvmsg::<()>(std::os::fd::AsRawFd::as_raw_fd(ctl), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)?;
+    let msg = recvmsg::<()>(
+        std::os::fd::AsRawFd::as_raw_fd(ctl),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
     for cmsg in msg.cmsgs()? {
         if let ControlMessageOwned::ScmRights(fds) = cmsg {
             if let [a, b, c] = fds[..] {
-                return Ok([crate::syscall::own_fd(a), crate::syscall::own_fd(b), crate::syscall::own_fd(c)]);
+                return Ok([
+                    crate::syscall::own_fd(a),
+                    crate::syscall::own_fd(b),
+                    crate::syscall::own_fd(c),
+                ]);
             }
         }
     }
-    Err(io::Error::new(io::ErrorKind::InvalidData, "no stdio descriptors came with the request"))
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        "no stdio descriptors came with the request",
+    ))
 }
 
 /// Run the program described by `req` to its end or its timeout.
-pub fn run(req: &RunRequest, input: &[u8], stdio: Option<[OwnedFd; 3]>, reaper: &SignalFd) -> io::Result<Done> {
+pub fn run(
+    req: &RunRequest,
+    input: &[u8],
+    stdio: Option<[OwnedFd; 3]>,
+    reaper: &SignalFd,
+) -> io::Result<Done> {
     let started = Instant::now();
     let deadline = started + Duration::from_millis(req.timeout_ms);
     let interactive = stdio.is_some();
@@ -75,19 +92,32 @@ pub fn run(req: &RunRequest, input: &[u8], stdio: Option<[OwnedFd; 3]>, reaper: 
     } else {
         streams.pump(pid, reaper, deadline)?
     };
-    Ok(Done { status, micros: started.elapsed().as_micros() as u64, stdout: streams.out.data, stderr: streams.err.data })
+    Ok(Done {
+        status,
+        micros: started.elapsed().as_micros() as u64,
+        stdout: streams.out.data,
+        stderr: streams.err.data,
+    })
 }
 
 fn command(req: &RunRequest, stdio: Option<[OwnedFd; 3]>) -> Command {
     let mut cmd = Command::new(&req.argv[0]);
-    cmd.args(&req.argv[1..]).env_clear().envs(req.env.iter().cloned()).current_dir(&req.cwd);
+    cmd.args(&req.argv[1..])
+        .env_clear()
+        .envs(req.env.iter().cloned())
+        .current_dir(&req.cwd);
     match stdio {
         Some([i, o, e]) => {
-            cmd.stdin(Stdio::from(i)).stdout(Stdio::from(o)).stderr(Stdio::from(e));
+            cmd.stdin(Stdio::from(i))
+                .stdout(Stdio::from(o))
+                .stderr(Stdio::from(e));
         }
         None => {
             // Its own process group, so the timeout reaches its children too.
-            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .process_group(0);
         }
     }
     cmd
@@ -122,12 +152,17 @@ impl Sink {
         if let Some(fd) = &fd {
             set_nonblocking(fd)?;
         }
-        Ok(Sink { fd, data: Vec::new() })
+        Ok(Sink {
+            fd,
+            data: Vec::new(),
+        })
     }
 
     /// Read what is there; close on end of file.
     fn drain(&mut self) {
-        let Some(fd) = self.fd.as_ref().map(std::os::fd::AsRawFd::as_raw_fd) else { return };
+        let Some(fd) = self.fd.as_ref().map(std::os::fd::AsRawFd::as_raw_fd) else {
+            return;
+        };
         let mut buf = [0u8; 16384];
         loop {
             match nix::unistd::read(fd, &mut buf) {
@@ -162,21 +197,34 @@ impl<'a> Streams<'a> {
         let out = Sink::new(child.stdout.take().map(OwnedFd::from))?;
         let err = Sink::new(child.stderr.take().map(OwnedFd::from))?;
         let stdin = if input.is_empty() { None } else { stdin };
-        Ok(Streams { input, stdin, out, err })
+        Ok(Streams {
+            input,
+            stdin,
+            out,
+            err,
+        })
     }
 
     /// Move data until the program has exited, killing its group at the deadline.
     fn pump(&mut self, pid: Pid, reaper: &SignalFd, deadline: Instant) -> io::Result<ExitStatus> {
         let mut timed_out = false;
         loop {
-            let wait = if timed_out { Duration::from_millis(100) } else { deadline.saturating_duration_since(Instant::now()) };
+            let wait = if timed_out {
+                Duration::from_millis(100)
+            } else {
+                deadline.saturating_duration_since(Instant::now())
+            };
             self.poll_once(reaper, wait)?;
             if let Some(status) = reap_all(reaper, Some(pid)) {
                 // The program is gone: take what it wrote, ignore what its
                 // leftover children may still hold open.
                 self.out.drain();
                 self.err.drain();
-                return Ok(if timed_out { ExitStatus::TimedOut } else { convert(status) });
+                return Ok(if timed_out {
+                    ExitStatus::TimedOut
+                } else {
+                    convert(status)
+                });
             }
             if !timed_out && Instant::now() >= deadline {
                 let _ = killpg(pid, Signal::SIGKILL);

@@ -60,7 +60,8 @@ fn take_control_socket() -> std::io::Result<UnixStream> {
 
 fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
     // If the harness dies, so does the helper, and with it pid 1.
-    prctl::set_pdeathsig(Signal::SIGKILL).map_err(|e| format!("failed to set the parent death signal: {e}"))?;
+    prctl::set_pdeathsig(Signal::SIGKILL)
+        .map_err(|e| format!("failed to set the parent death signal: {e}"))?;
     let _ = prctl::set_name(c"wrtest-helper");
     let setup: Setup = match protocol::receive(ctl) {
         Ok(Some((setup, _))) => setup,

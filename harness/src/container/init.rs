@@ -84,7 +84,10 @@ fn serve(ctl: &mut UnixStream, reaper: &SignalFd) -> i32 {
 fn wait_readable(ctl: &UnixStream, reaper: &SignalFd) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     loop {
-        let mut fds = [PollFd::new(ctl.as_fd(), PollFlags::POLLIN), PollFd::new(reaper.as_fd(), PollFlags::POLLIN)];
+        let mut fds = [
+            PollFd::new(ctl.as_fd(), PollFlags::POLLIN),
+            PollFd::new(reaper.as_fd(), PollFlags::POLLIN),
+        ];
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return false,
@@ -97,23 +100,51 @@ fn wait_readable(ctl: &UnixStream, reaper: &SignalFd) -> bool {
     }
 }
 
-fn answer(ctl: &mut UnixStream, reaper: &SignalFd, request: Request, blobs: Vec<Vec<u8>>) -> io::Result<()> {
+fn answer(
+    ctl: &mut UnixStream,
+    reaper: &SignalFd,
+    request: Request,
+    blobs: Vec<Vec<u8>>,
+) -> io::Result<()> {
     let input = blobs.into_iter().next().unwrap_or_default();
     match request {
         Request::Run(req) => {
-            let stdio = if req.interactive { Some(exec::receive_stdio(ctl)?) } else { None };
+            let stdio = if req.interactive {
+                Some(exec::receive_stdio(ctl)?)
+            } else {
+                None
+            };
             match exec::run(&req, &input, stdio, reaper) {
-                Ok(done) => protocol::send(ctl, &Reply::Ran { status: done.status, micros: done.micros }, &[&done.stdout, &done.stderr]),
-                Err(e) => protocol::send(ctl, &Reply::Failed(format!("failed to run {:?}: {e}", req.argv)), &[]),
+                Ok(done) => protocol::send(
+                    ctl,
+                    &Reply::Ran {
+                        status: done.status,
+                        micros: done.micros,
+                    },
+                    &[&done.stdout, &done.stderr],
+                ),
+                Err(e) => protocol::send(
+                    ctl,
+                    &Reply::Failed(format!("failed to run {:?}: {e}", req.argv)),
+                    &[],
+                ),
             }
         }
         Request::WriteFile { path, mode } => match write_file(&path, mode, &input) {
             Ok(()) => protocol::send(ctl, &Reply::Written, &[]),
-            Err(e) => protocol::send(ctl, &Reply::Failed(format!("failed to write {path}: {e}")), &[]),
+            Err(e) => protocol::send(
+                ctl,
+                &Reply::Failed(format!("failed to write {path}: {e}")),
+                &[],
+            ),
         },
         Request::Inspect { path, read_limit } => match inspect(&path, read_limit) {
             Ok((node, content)) => protocol::send(ctl, &Reply::Inspected(node), &[&content]),
-            Err(e) => protocol::send(ctl, &Reply::Failed(format!("failed to inspect {path}: {e}")), &[]),
+            Err(e) => protocol::send(
+                ctl,
+                &Reply::Failed(format!("failed to inspect {path}: {e}")),
+                &[],
+            ),
         },
     }
 }
@@ -135,12 +166,23 @@ fn inspect(path: &str, read_limit: u64) -> io::Result<(Option<Node>, Vec<u8>)> {
         Err(e) => return Err(e),
     };
     let kind = node_kind(&meta.file_type());
-    let link = if kind == NodeKind::Symlink { Some(std::fs::read_link(path)?.to_string_lossy().into_owned()) } else { None };
+    let link = if kind == NodeKind::Symlink {
+        Some(std::fs::read_link(path)?.to_string_lossy().into_owned())
+    } else {
+        None
+    };
     let mut content = Vec::new();
     if kind == NodeKind::File {
-        File::open(path)?.take(read_limit).read_to_end(&mut content)?;
+        File::open(path)?
+            .take(read_limit)
+            .read_to_end(&mut content)?;
     }
-    let node = Node { kind, mode: meta.permissions().mode() & 0o7777, size: meta.len(), link };
+    let node = Node {
+        kind,
+        mode: meta.permissions().mode() & 0o7777,
+        size: meta.len(),
+        link,
+    };
     Ok((Some(node), content))
 }
 

@@ -58,7 +58,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { hostname: "OpenWrt".into(), tmp_bytes: 64 << 20, layer_bytes: 256 << 20, helper: None }
+        Options {
+            hostname: "OpenWrt".into(),
+            tmp_bytes: 64 << 20,
+            layer_bytes: 256 << 20,
+            helper: None,
+        }
     }
 }
 
@@ -148,13 +153,26 @@ impl Container {
     pub fn start(rootfs: &Path, options: &Options) -> Result<Container> {
         let run = RunDir::current().map_err(ContainerError::RunDir)?;
         let case_dir = make_case_dir(run.path())?;
-        let id = case_dir.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let id = case_dir
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let cgroup = match run.cgroups() {
-            Some(parent) => Some(Cgroup::create(parent, &id).map_err(|e| host("create cgroup", &parent.join(&id), e))?),
+            Some(parent) => Some(
+                Cgroup::create(parent, &id)
+                    .map_err(|e| host("create cgroup", &parent.join(&id), e))?,
+            ),
             None => None,
         };
         let setup = setup_for(rootfs, case_dir.path(), &cgroup, options);
-        let mut container = Container { id, ctl: None, helper: None, cgroup, case_dir: Some(case_dir) };
+        let mut container = Container {
+            id,
+            ctl: None,
+            helper: None,
+            cgroup,
+            case_dir: Some(case_dir),
+        };
         let started = Instant::now();
         container.spawn(options, &setup)?;
         debug!(id = %container.id, micros = started.elapsed().as_micros() as u64, "container ready");
@@ -174,7 +192,8 @@ impl Container {
 
     fn spawn(&mut self, options: &Options, setup: &Setup) -> Result<()> {
         let exe = helper_exe(options)?;
-        let (ours, theirs) = UnixStream::pair().map_err(|e| host("create a socket pair for", &exe, e))?;
+        let (ours, theirs) =
+            UnixStream::pair().map_err(|e| host("create a socket pair for", &exe, e))?;
         let child = std::process::Command::new(&exe)
             .arg(helper::HELPER_ARG)
             .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
@@ -193,7 +212,13 @@ impl Container {
     }
 
     /// Run `argv` inside the container with OpenWrt's environment plus `env`.
-    pub fn exec(&mut self, argv: &[&str], env: &[(&str, &str)], stdin: &[u8], timeout: Duration) -> Result<Output> {
+    pub fn exec(
+        &mut self,
+        argv: &[&str],
+        env: &[(&str, &str)],
+        stdin: &[u8],
+        timeout: Duration,
+    ) -> Result<Output> {
         let request = run_request(argv, env, timeout, false);
         self.send(&Request::Run(request), &[stdin])?;
         self.read_output(timeout)
@@ -213,7 +238,12 @@ impl Container {
             (Reply::Ran { status, micros }, mut blobs) if blobs.len() == 2 => {
                 let stderr = blobs.pop().unwrap_or_default();
                 let stdout = blobs.pop().unwrap_or_default();
-                Ok(Output { status, stdout, stderr, duration: Duration::from_micros(micros) })
+                Ok(Output {
+                    status,
+                    stdout,
+                    stderr,
+                    duration: Duration::from_micros(micros),
+                })
             }
             (Reply::Failed(message), _) => Err(self.inside(message)),
             (other, _) => Err(self.inside(format!("unexpected reply {other:?} to a run request"))),
@@ -224,13 +254,20 @@ impl Container {
     pub fn interactive_shell(&mut self) -> Result<ExitStatus> {
         let term = std::env::var("TERM").unwrap_or_else(|_| "vt100".into());
         let env = [("TERM", term.as_str()), ("PS1", "\\u@\\h:\\w\\$ ")];
-        let request = run_request(&["/bin/ash", "-l"], &env, Duration::from_secs(u32::MAX as u64), true);
+        let request = run_request(
+            &["/bin/ash", "-l"],
+            &env,
+            Duration::from_secs(u32::MAX as u64),
+            true,
+        );
         self.send(&Request::Run(request), &[b""])?;
         self.send_stdio()?;
         match self.receive()? {
             (Reply::Ran { status, .. }, _) => Ok(status),
             (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => Err(self.inside(format!("unexpected reply {other:?} to a shell request"))),
+            (other, _) => {
+                Err(self.inside(format!("unexpected reply {other:?} to a shell request")))
+            }
         }
     }
 
@@ -240,28 +277,47 @@ impl Container {
         let cmsg = [ControlMessage::ScmRights(&fds)];
         let iov = [io::IoSlice::new(b"s")];
         let raw = self.channel()?.as_raw_fd();
-        sendmsg::<()>(raw, &iov, &cmsg, MsgFlags::empty(), None).map_err(|e| self.channel_error(e.into()))?;
+        sendmsg::<()>(raw, &iov, &cmsg, MsgFlags::empty(), None)
+            .map_err(|e| self.channel_error(e.into()))?;
         Ok(())
     }
 
     /// Create or replace a file inside the container.
     pub fn write_file(&mut self, path: &str, content: &[u8], mode: u32) -> Result<()> {
-        self.send(&Request::WriteFile { path: path.to_owned(), mode }, &[content])?;
+        self.send(
+            &Request::WriteFile {
+                path: path.to_owned(),
+                mode,
+            },
+            &[content],
+        )?;
         match self.receive()? {
             (Reply::Written, _) => Ok(()),
             (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => Err(self.inside(format!("unexpected reply {other:?} to a write request"))),
+            (other, _) => {
+                Err(self.inside(format!("unexpected reply {other:?} to a write request")))
+            }
         }
     }
 
     /// Describe a path inside the container (symlinks not followed); regular
     /// files come with up to `read_limit` bytes of content.
     pub fn inspect(&mut self, path: &str, read_limit: u64) -> Result<Option<(Node, Vec<u8>)>> {
-        self.send(&Request::Inspect { path: path.to_owned(), read_limit }, &[])?;
+        self.send(
+            &Request::Inspect {
+                path: path.to_owned(),
+                read_limit,
+            },
+            &[],
+        )?;
         match self.receive()? {
-            (Reply::Inspected(node), blobs) => Ok(node.map(|n| (n, blobs.into_iter().next().unwrap_or_default()))),
+            (Reply::Inspected(node), blobs) => {
+                Ok(node.map(|n| (n, blobs.into_iter().next().unwrap_or_default())))
+            }
             (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => Err(self.inside(format!("unexpected reply {other:?} to an inspect request"))),
+            (other, _) => {
+                Err(self.inside(format!("unexpected reply {other:?} to an inspect request")))
+            }
         }
     }
 
@@ -278,14 +334,17 @@ impl Container {
         let helper = self.wait_helper();
         debug!(id = %self.id, micros = started.elapsed().as_micros() as u64, "helper reaped");
         let cgroup = match self.cgroup.take() {
-            Some(cg) => cg.destroy(Duration::from_secs(10)).map_err(|e| host("remove cgroup", cg.path(), e)),
+            Some(cg) => cg
+                .destroy(Duration::from_secs(10))
+                .map_err(|e| host("remove cgroup", cg.path(), e)),
             None => Ok(()),
         };
         debug!(id = %self.id, micros = started.elapsed().as_micros() as u64, "cgroup removed");
         let dir = match self.case_dir.take() {
             Some(dir) => {
                 let path = dir.path().to_owned();
-                dir.close().map_err(|e| host("remove case directory", &path, e))
+                dir.close()
+                    .map_err(|e| host("remove case directory", &path, e))
             }
             None => Ok(()),
         };
@@ -295,7 +354,9 @@ impl Container {
 
     /// Reap the helper, killing it (and so pid 1) if pid 1 does not exit soon.
     fn wait_helper(&mut self) -> Result<()> {
-        let Some(mut child) = self.helper.take() else { return Ok(()) };
+        let Some(mut child) = self.helper.take() else {
+            return Ok(());
+        };
         let pid = child.id() as i32;
         let exited = crate::syscall::pidfd_open(pid)
             .and_then(|fd| crate::syscall::pidfd_wait(&fd, Duration::from_secs(5)))
@@ -307,7 +368,10 @@ impl Container {
             }
             let _ = child.kill();
         }
-        child.wait().map(drop).map_err(|e| host("wait for the container helper of", Path::new(&self.id), e))
+        child
+            .wait()
+            .map(drop)
+            .map_err(|e| host("wait for the container helper of", Path::new(&self.id), e))
     }
 
     fn send<T: serde::Serialize>(&mut self, header: &T, blobs: &[&[u8]]) -> Result<()> {
@@ -319,7 +383,10 @@ impl Container {
         let result = protocol::receive(self.channel()?);
         match result {
             Ok(Some(frame)) => Ok(frame),
-            Ok(None) => Err(self.channel_error(io::Error::new(io::ErrorKind::UnexpectedEof, "pid 1 is gone"))),
+            Ok(None) => Err(self.channel_error(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "pid 1 is gone",
+            ))),
             Err(e) => Err(self.channel_error(e)),
         }
     }
@@ -332,15 +399,23 @@ impl Container {
     fn channel(&mut self) -> Result<&mut UnixStream> {
         let id = self.id.clone();
         let gone = || io::Error::new(io::ErrorKind::NotConnected, "container already stopped");
-        self.ctl.as_mut().ok_or_else(|| ContainerError::Channel { id, source: gone() })
+        self.ctl
+            .as_mut()
+            .ok_or_else(|| ContainerError::Channel { id, source: gone() })
     }
 
     fn channel_error(&self, source: io::Error) -> ContainerError {
-        ContainerError::Channel { id: self.id.clone(), source }
+        ContainerError::Channel {
+            id: self.id.clone(),
+            source,
+        }
     }
 
     fn inside(&self, message: String) -> ContainerError {
-        ContainerError::Inside { id: self.id.clone(), message }
+        ContainerError::Inside {
+            id: self.id.clone(),
+            message,
+        }
     }
 }
 
@@ -353,11 +428,18 @@ impl Drop for Container {
 }
 
 fn host(what: &'static str, path: &Path, source: io::Error) -> ContainerError {
-    ContainerError::Host { what, path: path.to_owned(), source }
+    ContainerError::Host {
+        what,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 fn make_case_dir(run: &Path) -> Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new().prefix("c").tempdir_in(run).map_err(|e| host("create a case directory in", run, e))?;
+    let dir = tempfile::Builder::new()
+        .prefix("c")
+        .tempdir_in(run)
+        .map_err(|e| host("create a case directory in", run, e))?;
     for sub in ["layer", "root"] {
         let path = dir.path().join(sub);
         std::fs::create_dir(&path).map_err(|e| host("create", &path, e))?;
@@ -373,20 +455,40 @@ fn setup_for(rootfs: &Path, case: &Path, cgroup: &Option<Cgroup>, options: &Opti
         layer_bytes: options.layer_bytes,
         root: at("root"),
         hostname: options.hostname.clone(),
-        cgroup: cgroup.as_ref().map(|c| c.path().to_string_lossy().into_owned()),
+        cgroup: cgroup
+            .as_ref()
+            .map(|c| c.path().to_string_lossy().into_owned()),
         tmp_bytes: options.tmp_bytes,
     }
 }
 
 fn helper_exe(options: &Options) -> Result<PathBuf> {
-    if let Some(exe) = options.helper.clone().or_else(|| std::env::var_os("WRTEST_HELPER").map(PathBuf::from)) {
+    if let Some(exe) = options
+        .helper
+        .clone()
+        .or_else(|| std::env::var_os("WRTEST_HELPER").map(PathBuf::from))
+    {
         return Ok(exe);
     }
-    std::env::current_exe().map_err(|e| host("find the running executable", Path::new("/proc/self/exe"), e))
+    std::env::current_exe().map_err(|e| {
+        host(
+            "find the running executable",
+            Path::new("/proc/self/exe"),
+            e,
+        )
+    })
 }
 
-fn run_request(argv: &[&str], env: &[(&str, &str)], timeout: Duration, interactive: bool) -> RunRequest {
-    let mut vars: Vec<(String, String)> = BASE_ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+fn run_request(
+    argv: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+    interactive: bool,
+) -> RunRequest {
+    let mut vars: Vec<(String, String)> = BASE_ENV
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     for (key, value) in env {
         vars.retain(|(k, _)| k != key);
         vars.push((key.to_string(), value.to_string()));

@@ -53,7 +53,13 @@ mod tests {
 
     #[test]
     fn pid_namespace_is_entered_last() {
-        assert_eq!(ORDER.last().map(|(f, _)| *f), Some(CloneFlags::CLONE_NEWPID));
-        assert_eq!(ORDER.first().map(|(f, _)| *f), Some(CloneFlags::CLONE_NEWNS));
+        assert_eq!(
+            ORDER.last().map(|(f, _)| *f),
+            Some(CloneFlags::CLONE_NEWPID)
+        );
+        assert_eq!(
+            ORDER.first().map(|(f, _)| *f),
+            Some(CloneFlags::CLONE_NEWNS)
+        );
     }
 }

@@ -130,7 +130,8 @@ pub enum Reply {
 /// Write one frame: a header and its blobs.
 pub fn send<T: Serialize>(out: &mut impl Write, header: &T, blobs: &[&[u8]]) -> io::Result<()> {
     let json = serde_json::to_vec(header).map_err(io::Error::other)?;
-    let mut buf = Vec::with_capacity(json.len() + 8 + blobs.iter().map(|b| b.len() + 4).sum::<usize>());
+    let mut buf =
+        Vec::with_capacity(json.len() + 8 + blobs.iter().map(|b| b.len() + 4).sum::<usize>());
     put_part(&mut buf, &json)?;
     buf.extend_from_slice(&(blobs.len() as u32).to_le_bytes());
     for blob in blobs {
@@ -158,7 +159,9 @@ pub fn receive<T: for<'de> Deserialize<'de>>(
     };
     let header = serde_json::from_slice(&json).map_err(io::Error::other)?;
     let count = read_u32(input)?;
-    let blobs = (0..count).map(|_| get_part(input)).collect::<io::Result<_>>()?;
+    let blobs = (0..count)
+        .map(|_| get_part(input))
+        .collect::<io::Result<_>>()?;
     Ok(Some((header, blobs)))
 }
 
@@ -184,7 +187,10 @@ fn read_u32(input: &mut impl Read) -> io::Result<u32> {
 
 fn read_body(input: &mut impl Read, len: u32) -> io::Result<Vec<u8>> {
     if len > MAX_PART {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "frame part too large"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame part too large",
+        ));
     }
     let mut body = vec![0u8; len as usize];
     input.read_exact(&mut body)?;
@@ -198,12 +204,21 @@ mod tests {
     #[test]
     fn frames_round_trip_with_binary_blobs() {
         let mut wire = Vec::new();
-        let reply = Reply::Ran { status: ExitStatus::Signal(9), micros: 12 };
+        let reply = Reply::Ran {
+            status: ExitStatus::Signal(9),
+            micros: 12,
+        };
         send(&mut wire, &reply, &[b"out\0\xff", b""]).unwrap();
         send(&mut wire, &Reply::Ready, &[]).unwrap();
         let mut input = wire.as_slice();
         let (first, blobs): (Reply, _) = receive(&mut input).unwrap().unwrap();
-        assert!(matches!(first, Reply::Ran { status: ExitStatus::Signal(9), micros: 12 }));
+        assert!(matches!(
+            first,
+            Reply::Ran {
+                status: ExitStatus::Signal(9),
+                micros: 12
+            }
+        ));
         assert_eq!(blobs, vec![b"out\0\xff".to_vec(), Vec::new()]);
         let (second, blobs): (Reply, _) = receive(&mut input).unwrap().unwrap();
         assert!(matches!(second, Reply::Ready) && blobs.is_empty());

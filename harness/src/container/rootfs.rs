@@ -15,7 +15,14 @@ use super::protocol::Setup;
 /// The kernel calls the root filesystem is built from.
 pub trait Kernel {
     /// mount(2).
-    fn mount(&self, src: &str, target: &Path, fstype: &str, flags: MsFlags, data: &str) -> io::Result<()>;
+    fn mount(
+        &self,
+        src: &str,
+        target: &Path,
+        fstype: &str,
+        flags: MsFlags,
+        data: &str,
+    ) -> io::Result<()>;
     /// Create a character device node.
     fn mknod_char(&self, path: &Path, mode: u32, major: u64, minor: u64) -> io::Result<()>;
     /// Create a directory (and its parents) with this mode.
@@ -39,7 +46,11 @@ pub struct RootfsError {
 type Result<T> = std::result::Result<T, RootfsError>;
 
 fn at<T>(what: &'static str, path: &Path, r: io::Result<T>) -> Result<T> {
-    r.map_err(|source| RootfsError { what, path: path.to_owned(), source })
+    r.map_err(|source| RootfsError {
+        what,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Device nodes of the minimal `/dev`: name, major, minor.
@@ -53,21 +64,46 @@ const DEVICES: &[(&str, u64, u64)] = &[
 ];
 
 /// Directories OpenWrt's boot creates in the volatile `/tmp` (`/var` links there).
-const VOLATILE_DIRS: &[(&str, u32)] =
-    &[("lock", 0o755), ("run", 0o755), ("log", 0o755), ("state", 0o755), ("tmp", 0o1777), (".uci", 0o700)];
+const VOLATILE_DIRS: &[(&str, u32)] = &[
+    ("lock", 0o755),
+    ("run", 0o755),
+    ("log", 0o755),
+    ("state", 0o755),
+    ("tmp", 0o1777),
+    (".uci", 0o700),
+];
 
 /// Build the root filesystem described by `setup` and switch into it.
 pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
     let root = Path::new(&setup.root);
 
     // Nothing we mount may propagate back to the host's mount namespace.
-    at("make private", Path::new("/"), k.mount("", Path::new("/"), "", MsFlags::MS_REC | MsFlags::MS_PRIVATE, ""))?;
+    at(
+        "make private",
+        Path::new("/"),
+        k.mount(
+            "",
+            Path::new("/"),
+            "",
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            "",
+        ),
+    )?;
 
     // The image stays read-only below; every change of the case lands in
     // the upper layer, on a sized tmpfs private to this mount namespace.
     let (upper, work) = mount_layer(k, Path::new(&setup.layer), setup.layer_bytes)?;
-    let data = format!("lowerdir={},upperdir={},workdir={}", setup.lower, upper.display(), work.display());
-    at("mount overlay on", root, k.mount("overlay", root, "overlay", MsFlags::empty(), &data))?;
+    let data = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        setup.lower,
+        upper.display(),
+        work.display()
+    );
+    at(
+        "mount overlay on",
+        root,
+        k.mount("overlay", root, "overlay", MsFlags::empty(), &data),
+    )?;
 
     mount_proc(k, root)?;
     mount_dev(k, root)?;
@@ -78,7 +114,17 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
 
 fn mount_layer(k: &impl Kernel, layer: &Path, bytes: u64) -> Result<(PathBuf, PathBuf)> {
     let data = format!("mode=755,size={bytes}");
-    at("mount tmpfs on", layer, k.mount("tmpfs", layer, "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, &data))?;
+    at(
+        "mount tmpfs on",
+        layer,
+        k.mount(
+            "tmpfs",
+            layer,
+            "tmpfs",
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            &data,
+        ),
+    )?;
     let (upper, work) = (layer.join("upper"), layer.join("work"));
     at("create", &upper, k.mkdir(&upper, 0o755))?;
     at("create", &work, k.mkdir(&work, 0o755))?;
@@ -89,7 +135,11 @@ fn mount_proc(k: &impl Kernel, root: &Path) -> Result<()> {
     let proc = root.join("proc");
     at("create", &proc, k.mkdir(&proc, 0o555))?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    at("mount proc on", &proc, k.mount("proc", &proc, "proc", flags, ""))
+    at(
+        "mount proc on",
+        &proc,
+        k.mount("proc", &proc, "proc", flags, ""),
+    )
 }
 
 /// A tmpfs `/dev` with only harmless nodes: no host disk or console is reachable.
@@ -97,19 +147,42 @@ fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
     let dev = root.join("dev");
     at("create", &dev, k.mkdir(&dev, 0o755))?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
-    at("mount tmpfs on", &dev, k.mount("tmpfs", &dev, "tmpfs", flags, "mode=755,size=64k"))?;
+    at(
+        "mount tmpfs on",
+        &dev,
+        k.mount("tmpfs", &dev, "tmpfs", flags, "mode=755,size=64k"),
+    )?;
     for (name, major, minor) in DEVICES {
         let node = dev.join(name);
-        at("create device", &node, k.mknod_char(&node, 0o666, *major, *minor))?;
+        at(
+            "create device",
+            &node,
+            k.mknod_char(&node, 0o666, *major, *minor),
+        )?;
     }
     mount_pts(k, &dev)?;
-    for (target, name) in [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")] {
+    for (target, name) in [
+        ("/proc/self/fd", "fd"),
+        ("/proc/self/fd/0", "stdin"),
+        ("/proc/self/fd/1", "stdout"),
+        ("/proc/self/fd/2", "stderr"),
+    ] {
         let link = dev.join(name);
         at("create link", &link, k.symlink(target, &link))?;
     }
     let shm = dev.join("shm");
     at("create", &shm, k.mkdir(&shm, 0o1777))?;
-    at("mount tmpfs on", &shm, k.mount("tmpfs", &shm, "tmpfs", flags | MsFlags::MS_NODEV, "mode=1777,size=1m"))
+    at(
+        "mount tmpfs on",
+        &shm,
+        k.mount(
+            "tmpfs",
+            &shm,
+            "tmpfs",
+            flags | MsFlags::MS_NODEV,
+            "mode=1777,size=1m",
+        ),
+    )
 }
 
 /// A private devpts instance: the container's ptys are not the host's.
@@ -117,7 +190,17 @@ fn mount_pts(k: &impl Kernel, dev: &Path) -> Result<()> {
     let pts = dev.join("pts");
     at("create", &pts, k.mkdir(&pts, 0o755))?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
-    at("mount devpts on", &pts, k.mount("devpts", &pts, "devpts", flags, "newinstance,ptmxmode=0666,mode=620"))?;
+    at(
+        "mount devpts on",
+        &pts,
+        k.mount(
+            "devpts",
+            &pts,
+            "devpts",
+            flags,
+            "newinstance,ptmxmode=0666,mode=620",
+        ),
+    )?;
     let ptmx = dev.join("ptmx");
     at("create link", &ptmx, k.symlink("pts/ptmx", &ptmx))
 }
@@ -128,7 +211,17 @@ fn mount_tmp(k: &impl Kernel, root: &Path, bytes: u64) -> Result<()> {
     let tmp = root.join("tmp");
     at("create", &tmp, k.mkdir(&tmp, 0o1777))?;
     let data = format!("mode=1777,size={bytes}");
-    at("mount tmpfs on", &tmp, k.mount("tmpfs", &tmp, "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, &data))?;
+    at(
+        "mount tmpfs on",
+        &tmp,
+        k.mount(
+            "tmpfs",
+            &tmp,
+            "tmpfs",
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            &data,
+        ),
+    )?;
     for (name, mode) in VOLATILE_DIRS {
         let dir = tmp.join(name);
         at("create", &dir, k.mkdir(&dir, *mode))?;
@@ -141,18 +234,41 @@ fn mount_sys(k: &impl Kernel, root: &Path) -> Result<()> {
     let sys = root.join("sys");
     at("create", &sys, k.mkdir(&sys, 0o555))?;
     let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    at("mount sysfs on", &sys, k.mount("sysfs", &sys, "sysfs", flags, ""))
+    at(
+        "mount sysfs on",
+        &sys,
+        k.mount("sysfs", &sys, "sysfs", flags, ""),
+    )
 }
 
 /// The real kernel, through nix and std.
 pub struct RealKernel;
 
 impl Kernel for RealKernel {
-    fn mount(&self, src: &str, target: &Path, fstype: &str, flags: MsFlags, data: &str) -> io::Result<()> {
-        let opt = |s: &str| if s.is_empty() { None } else { Some(s.to_owned()) };
+    fn mount(
+        &self,
+        src: &str,
+        target: &Path,
+        fstype: &str,
+        flags: MsFlags,
+        data: &str,
+    ) -> io::Result<()> {
+        let opt = |s: &str| {
+            if s.is_empty() {
+                None
+            } else {
+                Some(s.to_owned())
+            }
+        };
         let (src, fstype, data) = (opt(src), opt(fstype), opt(data));
-        nix::mount::mount(src.as_deref(), target, fstype.as_deref(), flags, data.as_deref())
-            .map_err(io::Error::from)
+        nix::mount::mount(
+            src.as_deref(),
+            target,
+            fstype.as_deref(),
+            flags,
+            data.as_deref(),
+        )
+        .map_err(io::Error::from)
     }
 
     fn mknod_char(&self, path: &Path, mode: u32, major: u64, minor: u64) -> io::Result<()> {
@@ -207,7 +323,14 @@ mod tests {
     }
 
     impl Kernel for Recorder {
-        fn mount(&self, src: &str, target: &Path, fstype: &str, _: MsFlags, data: &str) -> io::Result<()> {
+        fn mount(
+            &self,
+            src: &str,
+            target: &Path,
+            fstype: &str,
+            _: MsFlags,
+            data: &str,
+        ) -> io::Result<()> {
             self.log(format!("mount {src} {} {fstype} {data}", target.display()))
         }
         fn mknod_char(&self, path: &Path, _: u32, major: u64, minor: u64) -> io::Result<()> {
@@ -242,12 +365,21 @@ mod tests {
         build(&k, &setup()).unwrap();
         let calls = k.0.into_inner();
         assert_eq!(calls[0], "mount  /  ");
-        assert_eq!(calls[1], "mount tmpfs /run/wrtest/c1/layer tmpfs mode=755,size=1073741824");
+        assert_eq!(
+            calls[1],
+            "mount tmpfs /run/wrtest/c1/layer tmpfs mode=755,size=1073741824"
+        );
         assert!(calls[4].starts_with("mount overlay /run/wrtest/c1/root overlay lowerdir=/cache/img/rootfs,upperdir=/run/wrtest/c1/layer/upper,"));
         assert_eq!(calls.last().unwrap(), "pivot_root /run/wrtest/c1/root");
         for call in &calls[1..] {
-            let path = call.split_whitespace().nth(if call.starts_with("mount") { 2 } else { 1 }).unwrap();
-            assert!(path.starts_with("/run/wrtest/c1/"), "{call} escapes the case dir");
+            let path = call
+                .split_whitespace()
+                .nth(if call.starts_with("mount") { 2 } else { 1 })
+                .unwrap();
+            assert!(
+                path.starts_with("/run/wrtest/c1/"),
+                "{call} escapes the case dir"
+            );
         }
     }
 
@@ -255,7 +387,11 @@ mod tests {
     fn dev_has_only_the_minimal_nodes() {
         let k = Recorder::default();
         build(&k, &setup()).unwrap();
-        let nodes: Vec<_> = k.0.into_inner().into_iter().filter(|c| c.starts_with("mknod")).collect();
+        let nodes: Vec<_> =
+            k.0.into_inner()
+                .into_iter()
+                .filter(|c| c.starts_with("mknod"))
+                .collect();
         assert_eq!(nodes.len(), DEVICES.len());
         assert!(nodes.iter().all(|n| n.contains("/dev/")));
         assert!(nodes.contains(&"mknod /run/wrtest/c1/root/dev/null 1:3".to_string()));
@@ -266,7 +402,9 @@ mod tests {
         let k = Recorder::default();
         build(&k, &setup()).unwrap();
         let calls = k.0.into_inner();
-        assert!(calls.contains(&"mount tmpfs /run/wrtest/c1/root/tmp tmpfs mode=1777,size=1048576".to_string()));
+        assert!(calls.contains(
+            &"mount tmpfs /run/wrtest/c1/root/tmp tmpfs mode=1777,size=1048576".to_string()
+        ));
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/lock 755".to_string()));
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/.uci 700".to_string()));
     }

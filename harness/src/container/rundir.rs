@@ -44,7 +44,10 @@ pub fn base_dir() -> PathBuf {
 impl RunDir {
     /// This process's run directory, created (and stale runs cleaned) on first use.
     pub fn current() -> Result<&'static RunDir, String> {
-        CURRENT.get_or_init(|| RunDir::create(&base_dir()).map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
+        CURRENT
+            .get_or_init(|| RunDir::create(&base_dir()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     fn create(base: &Path) -> Result<RunDir, RunDirError> {
@@ -57,11 +60,21 @@ impl RunDir {
         let dir = base.join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| RunDirError::new("create", &dir, e))?;
         let lock = lock_file(&dir)?;
-        let cgroups = cgroup_base.map(|b| b.join(&name)).filter(|p| std::fs::create_dir_all(p).is_ok());
+        let cgroups = cgroup_base
+            .map(|b| b.join(&name))
+            .filter(|p| std::fs::create_dir_all(p).is_ok());
         if cgroups.is_none() {
             warn!("no writable cgroup v2 hierarchy: teardown relies on the pid namespace alone");
         }
-        Ok(RunDir { dir, cgroups, _lock: lock })
+        // Test binaries with libtest's own main never call `finish`.
+        if let Err(e) = crate::syscall::at_exit(finish_at_exit) {
+            warn!("failed to register the run directory's cleanup at exit: {e}");
+        }
+        Ok(RunDir {
+            dir,
+            cgroups,
+            _lock: lock,
+        })
     }
 
     /// Where the cases' directories go.
@@ -93,20 +106,28 @@ impl RunDir {
 fn base_lock(base: &Path) -> Result<File, RunDirError> {
     let path = base.join(".lock");
     let file = File::create(&path).map_err(|e| RunDirError::new("create", &path, e))?;
-    file.lock().map_err(|e| RunDirError::new("lock", &path, io::Error::other(e.to_string())))?;
+    file.lock()
+        .map_err(|e| RunDirError::new("lock", &path, io::Error::other(e.to_string())))?;
     Ok(file)
+}
+
+extern "C" fn finish_at_exit() {
+    let _ = std::panic::catch_unwind(RunDir::finish);
 }
 
 fn lock_file(dir: &Path) -> Result<File, RunDirError> {
     let path = dir.join("lock");
     let file = File::create(&path).map_err(|e| RunDirError::new("create", &path, e))?;
-    file.try_lock().map_err(|e| RunDirError::new("lock", &path, io::Error::other(e.to_string())))?;
+    file.try_lock()
+        .map_err(|e| RunDirError::new("lock", &path, io::Error::other(e.to_string())))?;
     Ok(file)
 }
 
 /// Remove what runs that no longer hold their lock left behind.
 pub fn clean_stale(base: &Path, cgroup_base: Option<&Path>) -> usize {
-    let Ok(entries) = std::fs::read_dir(base) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return 0;
+    };
     let mut cleaned = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -121,7 +142,10 @@ pub fn clean_stale(base: &Path, cgroup_base: Option<&Path>) -> usize {
         }
         match std::fs::remove_dir_all(entry.path()) {
             Ok(()) => cleaned += 1,
-            Err(e) => warn!("failed to remove stale run dir {}: {e}", entry.path().display()),
+            Err(e) => warn!(
+                "failed to remove stale run dir {}: {e}",
+                entry.path().display()
+            ),
         }
     }
     cleaned
@@ -146,7 +170,11 @@ pub struct RunDirError {
 
 impl RunDirError {
     fn new(what: &'static str, path: &Path, source: io::Error) -> RunDirError {
-        RunDirError { what, path: path.to_owned(), source }
+        RunDirError {
+            what,
+            path: path.to_owned(),
+            source,
+        }
     }
 }
 

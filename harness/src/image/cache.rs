@@ -49,7 +49,9 @@ pub fn cache_dir(config: Option<&Config>) -> PathBuf {
     }
     let xdg = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from);
     let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"));
-    xdg.or(home).unwrap_or_else(std::env::temp_dir).join("wrtest")
+    xdg.or(home)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("wrtest")
 }
 
 /// Prepare the image `id` of `config`, or a tarball path given directly
@@ -57,7 +59,10 @@ pub fn cache_dir(config: Option<&Config>) -> PathBuf {
 pub fn prepare(id: &str, config: &Config) -> Result<Prepared, ImageError> {
     static DONE: OnceLock<Mutex<HashMap<String, Arc<OnceLock<Prepared>>>>> = OnceLock::new();
     let slot = {
-        let mut map = DONE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = DONE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         map.entry(id.to_owned()).or_default().clone()
     };
     if let Some(done) = slot.get() {
@@ -80,12 +85,21 @@ fn prepare_uncached(id: &str, config: &Config) -> Result<Prepared, ImageError> {
 
 /// Verify `tarball` against `pinned`, extract it into `cache` if needed, and
 /// describe it.
-pub fn prepare_tarball(id: &str, tarball: &Path, pinned: Option<&str>, cache: &Path) -> Result<Prepared, ImageError> {
+pub fn prepare_tarball(
+    id: &str,
+    tarball: &Path,
+    pinned: Option<&str>,
+    cache: &Path,
+) -> Result<Prepared, ImageError> {
     check_gzip(tarball)?;
     let sha256 = digest(tarball, cache)?;
     if let Some(expected) = pinned {
         if !expected.eq_ignore_ascii_case(&sha256) {
-            return Err(ImageError::DigestMismatch { path: tarball.to_owned(), expected: expected.to_owned(), actual: sha256 });
+            return Err(ImageError::DigestMismatch {
+                path: tarball.to_owned(),
+                expected: expected.to_owned(),
+                actual: sha256,
+            });
         }
     }
     let dir = cache.join("images").join(&sha256);
@@ -94,18 +108,31 @@ pub fn prepare_tarball(id: &str, tarball: &Path, pinned: Option<&str>, cache: &P
     }
     let rootfs = dir.join("rootfs");
     let meta = meta::read(&rootfs, tarball)?;
-    Ok(Prepared { id: id.to_owned(), tarball: tarball.to_owned(), sha256, rootfs, meta })
+    Ok(Prepared {
+        id: id.to_owned(),
+        tarball: tarball.to_owned(),
+        sha256,
+        rootfs,
+        meta,
+    })
 }
 
 /// Refuse empty files and files that are not gzip before doing any work.
 fn check_gzip(path: &Path) -> Result<(), ImageError> {
-    let bad = |problem: &str, source| ImageError::BadTarball { path: path.to_owned(), problem: problem.to_owned(), source };
+    let bad = |problem: &str, source| ImageError::BadTarball {
+        path: path.to_owned(),
+        problem: problem.to_owned(),
+        source,
+    };
     let mut file = File::open(path).map_err(|e| bad("cannot be opened", Some(e)))?;
     let mut magic = [0u8; 2];
     match file.read(&mut magic) {
         Ok(0) => Err(bad("is empty", None)),
         Ok(_) if magic == [0x1f, 0x8b] => Ok(()),
-        Ok(_) => Err(bad("is not gzip-compressed (expected a .tar.gz root filesystem)", None)),
+        Ok(_) => Err(bad(
+            "is not gzip-compressed (expected a .tar.gz root filesystem)",
+            None,
+        )),
         Err(e) => Err(bad("cannot be read", Some(e))),
     }
 }
@@ -113,15 +140,23 @@ fn check_gzip(path: &Path) -> Result<(), ImageError> {
 /// sha256 of `path`, remembered by path, size and mtime.
 fn digest(path: &Path, cache: &Path) -> Result<String, ImageError> {
     let meta = std::fs::metadata(path).map_err(|e| ImageError::cache("stat", path, e))?;
-    let stamp_key = format!("{} {} {:?}", path.display(), meta.len(), meta.modified().ok());
-    let stamp = cache.join("stamps").join(hex::encode(Sha256::digest(stamp_key.as_bytes())));
+    let stamp_key = format!(
+        "{} {} {:?}",
+        path.display(),
+        meta.len(),
+        meta.modified().ok()
+    );
+    let stamp = cache
+        .join("stamps")
+        .join(hex::encode(Sha256::digest(stamp_key.as_bytes())));
     if let Ok(known) = std::fs::read_to_string(&stamp) {
         if known.len() == 64 {
             return Ok(known);
         }
     }
     let sha = hash_file(path)?;
-    let _ = std::fs::create_dir_all(stamp.parent().unwrap_or(cache)).and_then(|()| std::fs::write(&stamp, &sha));
+    let _ = std::fs::create_dir_all(stamp.parent().unwrap_or(cache))
+        .and_then(|()| std::fs::write(&stamp, &sha));
     Ok(sha)
 }
 
@@ -138,12 +173,16 @@ fn extract_locked(tarball: &Path, dir: &Path) -> Result<(), ImageError> {
     std::fs::create_dir_all(parent).map_err(|e| ImageError::cache("create", parent, e))?;
     let lock_path = dir.with_extension("lock");
     let lock = File::create(&lock_path).map_err(|e| ImageError::cache("create", &lock_path, e))?;
-    lock.lock().map_err(|e| ImageError::cache("lock", &lock_path, e))?;
+    lock.lock()
+        .map_err(|e| ImageError::cache("lock", &lock_path, e))?;
     if dir.join(COMPLETE).exists() {
         return Ok(());
     }
     info!("extracting {} into {}", tarball.display(), dir.display());
-    let scratch = tempfile::Builder::new().prefix(".extract-").tempdir_in(parent).map_err(|e| ImageError::cache("create a scratch dir in", parent, e))?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".extract-")
+        .tempdir_in(parent)
+        .map_err(|e| ImageError::cache("create a scratch dir in", parent, e))?;
     let rootfs = scratch.path().join("rootfs");
     unpack(tarball, &rootfs)?;
     meta::read(&rootfs, tarball)?;
@@ -167,7 +206,8 @@ fn unpack(tarball: &Path, into: &Path) -> Result<(), ImageError> {
 /// Move a finished extraction into place and mark it complete.
 fn commit(scratch: tempfile::TempDir, dir: &Path) -> Result<(), ImageError> {
     if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| ImageError::cache("remove the incomplete", dir, e))?;
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| ImageError::cache("remove the incomplete", dir, e))?;
     }
     let path = scratch.keep();
     std::fs::rename(&path, dir).map_err(|e| ImageError::cache("move an extraction to", dir, e))?;

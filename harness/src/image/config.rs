@@ -54,7 +54,10 @@ impl Config {
             return Config::load(Path::new(&path));
         }
         let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
-        let found = start.ancestors().map(|d| d.join(CONFIG_NAME)).find(|p| p.is_file());
+        let found = start
+            .ancestors()
+            .map(|d| d.join(CONFIG_NAME))
+            .find(|p| p.is_file());
         match found {
             Some(path) => Config::load(&path),
             None => Err(ImageError::NoConfig { start }),
@@ -63,7 +66,10 @@ impl Config {
 
     /// Load one file.
     pub fn load(path: &Path) -> Result<Config, ImageError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ImageError::ConfigRead { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ImageError::ConfigRead {
+            path: path.to_owned(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
@@ -86,7 +92,12 @@ impl Config {
         for (i, entry) in self.images.iter().enumerate() {
             if self.images[..i].iter().any(|e| e.id == entry.id) {
                 let message = format!("image id {:?} is listed twice", entry.id);
-                return Err(ImageError::ConfigSyntax { path: self.path.clone(), line: 1, col: 1, message });
+                return Err(ImageError::ConfigSyntax {
+                    path: self.path.clone(),
+                    line: 1,
+                    col: 1,
+                    message,
+                });
             }
         }
         Ok(())
@@ -94,11 +105,14 @@ impl Config {
 
     /// The entry for `id`.
     pub fn entry(&self, id: &str) -> Result<&ImageEntry, ImageError> {
-        self.images.iter().find(|e| e.id == id).ok_or_else(|| ImageError::Unknown {
-            id: id.to_owned(),
-            config: self.path.clone(),
-            known: self.images.iter().map(|e| e.id.clone()).collect(),
-        })
+        self.images
+            .iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| ImageError::Unknown {
+                id: id.to_owned(),
+                config: self.path.clone(),
+                known: self.images.iter().map(|e| e.id.clone()).collect(),
+            })
     }
 
     /// Where the tarball of `entry` is, searching the image directories.
@@ -108,14 +122,20 @@ impl Config {
         let candidates: Vec<PathBuf> = if entry.file.contains('/') {
             vec![direct]
         } else {
-            self.image_dirs.iter().map(|d| d.join(&entry.file)).collect()
+            self.image_dirs
+                .iter()
+                .map(|d| d.join(&entry.file))
+                .collect()
         };
         match candidates.iter().find(|p| p.is_file()) {
             Some(found) => Ok(found.clone()),
             None => Err(ImageError::Missing {
                 id: entry.id.clone(),
                 file: entry.file.clone(),
-                searched: candidates.iter().filter_map(|p| p.parent().map(Path::to_owned)).collect(),
+                searched: candidates
+                    .iter()
+                    .filter_map(|p| p.parent().map(Path::to_owned))
+                    .collect(),
             }),
         }
     }
@@ -124,8 +144,18 @@ impl Config {
 fn syntax(path: &Path, text: &str, error: &toml::de::Error) -> ImageError {
     let offset = error.span().map(|s| s.start).unwrap_or(0);
     let (line, col) = line_col(text, offset);
-    let message = error.message().lines().next().unwrap_or("invalid TOML").to_owned();
-    ImageError::ConfigSyntax { path: path.to_owned(), line, col, message }
+    let message = error
+        .message()
+        .lines()
+        .next()
+        .unwrap_or("invalid TOML")
+        .to_owned();
+    ImageError::ConfigSyntax {
+        path: path.to_owned(),
+        line,
+        col,
+        message,
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -150,22 +180,34 @@ mod tests {
     #[test]
     fn an_unknown_key_is_reported_at_its_position() {
         let text = "image_dirs = []\n[[image]]\nid = \"a\"\nfiel = \"x\"\n";
-        let err = Config::parse(text, Path::new("/p/wrtest.toml")).unwrap_err().to_string();
-        assert!(err.starts_with("/p/wrtest.toml:4:1: unknown field `fiel`"), "{err}");
+        let err = Config::parse(text, Path::new("/p/wrtest.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("/p/wrtest.toml:4:1: unknown field `fiel`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn an_unknown_id_lists_the_known_ones() {
-        let text = "[[image]]\nid = \"a\"\nfile = \"a.tgz\"\n[[image]]\nid = \"b\"\nfile = \"b.tgz\"\n";
+        let text =
+            "[[image]]\nid = \"a\"\nfile = \"a.tgz\"\n[[image]]\nid = \"b\"\nfile = \"b.tgz\"\n";
         let config = Config::parse(text, Path::new("/p/wrtest.toml")).unwrap();
         let err = config.entry("c").unwrap_err().to_string();
-        assert!(err.contains("unknown image \"c\"") && err.contains("a, b"), "{err}");
+        assert!(
+            err.contains("unknown image \"c\"") && err.contains("a, b"),
+            "{err}"
+        );
     }
 
     #[test]
     fn duplicate_ids_are_refused() {
-        let text = "[[image]]\nid = \"a\"\nfile = \"a.tgz\"\n[[image]]\nid = \"a\"\nfile = \"b.tgz\"\n";
-        let err = Config::parse(text, Path::new("/p/wrtest.toml")).unwrap_err().to_string();
+        let text =
+            "[[image]]\nid = \"a\"\nfile = \"a.tgz\"\n[[image]]\nid = \"a\"\nfile = \"b.tgz\"\n";
+        let err = Config::parse(text, Path::new("/p/wrtest.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listed twice"), "{err}");
     }
 }

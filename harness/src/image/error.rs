@@ -96,7 +96,15 @@ pub enum ImageError {
 }
 
 impl ImageError {
-    pub(crate) fn cache(what: &'static str, path: &std::path::Path, source: io::Error) -> ImageError {
-        ImageError::Cache { what, path: path.to_owned(), source }
+    pub(crate) fn cache(
+        what: &'static str,
+        path: &std::path::Path,
+        source: io::Error,
+    ) -> ImageError {
+        ImageError::Cache {
+            what,
+            path: path.to_owned(),
+            source,
+        }
     }
 }

@@ -38,22 +38,42 @@ const BUSYBOX: &str = "bin/busybox";
 
 /// Read the facts of the root extracted at `root`; `tarball` names it in errors.
 pub fn read(root: &Path, tarball: &Path) -> Result<ImageMeta, ImageError> {
-    let missing = |what: &str| ImageError::NotOpenWrt { path: tarball.to_owned(), missing: what.to_owned() };
-    let release = std::fs::read_to_string(root.join(RELEASE_FILE)).map_err(|_| missing(&format!("/{RELEASE_FILE}")))?;
+    let missing = |what: &str| ImageError::NotOpenWrt {
+        path: tarball.to_owned(),
+        missing: what.to_owned(),
+    };
+    let release = std::fs::read_to_string(root.join(RELEASE_FILE))
+        .map_err(|_| missing(&format!("/{RELEASE_FILE}")))?;
     let field = |name: &str| release_field(&release, name).unwrap_or_default();
-    let elf_machine = elf_machine(&root.join(BUSYBOX)).ok_or_else(|| missing(&format!("/{BUSYBOX} (an ELF binary)")))?;
-    let package_manager = package_manager(root).ok_or_else(|| missing("the opkg status file /usr/lib/opkg/status or apk's /lib/apk/db/installed"))?;
+    let elf_machine = elf_machine(&root.join(BUSYBOX))
+        .ok_or_else(|| missing(&format!("/{BUSYBOX} (an ELF binary)")))?;
+    let package_manager = package_manager(root).ok_or_else(|| {
+        missing("the opkg status file /usr/lib/opkg/status or apk's /lib/apk/db/installed")
+    })?;
     let arch = field("DISTRIB_ARCH");
     if arch.is_empty() {
         return Err(missing("DISTRIB_ARCH in /etc/openwrt_release"));
     }
-    Ok(ImageMeta { distribution: field("DISTRIB_ID"), release: field("DISTRIB_RELEASE"), target: field("DISTRIB_TARGET"), arch, package_manager, elf_machine })
+    Ok(ImageMeta {
+        distribution: field("DISTRIB_ID"),
+        release: field("DISTRIB_RELEASE"),
+        target: field("DISTRIB_TARGET"),
+        arch,
+        package_manager,
+        elf_machine,
+    })
 }
 
 /// A value of a shell-style `KEY='value'` line.
 fn release_field(text: &str, name: &str) -> Option<String> {
-    let line = text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('='))?;
-    Some(line.trim().trim_matches(|c| c == '\'' || c == '"').to_owned())
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))?;
+    Some(
+        line.trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_owned(),
+    )
 }
 
 fn package_manager(root: &Path) -> Option<PackageManager> {
@@ -75,7 +95,11 @@ fn elf_machine(path: &Path) -> Option<u16> {
         return None;
     }
     let bytes = [head[18], head[19]];
-    Some(if head[5] == 2 { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+    Some(if head[5] == 2 {
+        u16::from_be_bytes(bytes)
+    } else {
+        u16::from_le_bytes(bytes)
+    })
 }
 
 /// The ELF machine of the host this harness was built for.
@@ -107,15 +131,26 @@ mod tests {
     #[test]
     fn release_fields_are_unquoted() {
         let text = "DISTRIB_ID='OpenWrt'\nDISTRIB_RELEASE='19.07.5'\nDISTRIB_ARCH=\"x86_64\"\n";
-        assert_eq!(release_field(text, "DISTRIB_RELEASE").as_deref(), Some("19.07.5"));
-        assert_eq!(release_field(text, "DISTRIB_ARCH").as_deref(), Some("x86_64"));
+        assert_eq!(
+            release_field(text, "DISTRIB_RELEASE").as_deref(),
+            Some("19.07.5")
+        );
+        assert_eq!(
+            release_field(text, "DISTRIB_ARCH").as_deref(),
+            Some("x86_64")
+        );
         assert_eq!(release_field(text, "DISTRIB_TARGET"), None);
     }
 
     #[test]
     fn a_tree_without_openwrt_release_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
-        let err = read(dir.path(), Path::new("x.tar.gz")).unwrap_err().to_string();
-        assert!(err.contains("x.tar.gz is not an OpenWrt root filesystem: /etc/openwrt_release"), "{err}");
+        let err = read(dir.path(), Path::new("x.tar.gz"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("x.tar.gz is not an OpenWrt root filesystem: /etc/openwrt_release"),
+            "{err}"
+        );
     }
 }

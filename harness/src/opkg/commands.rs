@@ -45,7 +45,10 @@ impl Transaction {
 
     /// opkg's stdout and stderr together, as text.
     pub fn combined_output(&self) -> String {
-        self.output.as_ref().map(|o| format!("{}{}", o.stdout_text(), o.stderr_text())).unwrap_or_default()
+        self.output
+            .as_ref()
+            .map(|o| format!("{}{}", o.stdout_text(), o.stderr_text()))
+            .unwrap_or_default()
     }
 
     /// True when a problem of `kind` was found.
@@ -67,25 +70,44 @@ pub enum OpkgError {
 
 /// Install package files (their dependencies among each other resolved by
 /// opkg), after refusing any whose architecture `image_arch` cannot run.
-pub fn install(c: &mut Container, files: &[PathBuf], image_arch: &str, options: &InstallOptions) -> Result<Transaction, OpkgError> {
-    let packages = files.iter().map(|f| ipk::read(f)).collect::<Result<Vec<_>, _>>()?;
+pub fn install(
+    c: &mut Container,
+    files: &[PathBuf],
+    image_arch: &str,
+    options: &InstallOptions,
+) -> Result<Transaction, OpkgError> {
+    let packages = files
+        .iter()
+        .map(|f| ipk::read(f))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut command = String::from("opkg install");
     if options.force_reinstall {
         command.push_str(" --force-reinstall");
     }
     let wrong = wrong_architecture(&packages, image_arch);
     if !wrong.is_empty() {
-        return Ok(Transaction { command, output: None, problems: wrong });
+        return Ok(Transaction {
+            command,
+            output: None,
+            problems: wrong,
+        });
     }
     for pkg in &packages {
         let inside = stage(c, &pkg.path)?;
         command.push(' ');
         command.push_str(&inside);
     }
-    let output = c.sh(&command, options.timeout.unwrap_or(Duration::from_secs(120)))?;
+    let output = c.sh(
+        &command,
+        options.timeout.unwrap_or(Duration::from_secs(120)),
+    )?;
     let mut problems = errors::parse(&format!("{}{}", output.stdout_text(), output.stderr_text()));
     problems.extend(missing_after_install(c, &packages, &problems)?);
-    Ok(Transaction { command, output: Some(output), problems })
+    Ok(Transaction {
+        command,
+        output: Some(output),
+        problems,
+    })
 }
 
 fn wrong_architecture(packages: &[Ipk], image_arch: &str) -> Vec<Problem> {
@@ -109,36 +131,77 @@ fn wrong_architecture(packages: &[Ipk], image_arch: &str) -> Vec<Problem> {
 
 /// Copy a package file into the container; returns its path there.
 fn stage(c: &mut Container, file: &Path) -> Result<String, OpkgError> {
-    let bytes = std::fs::read(file).map_err(|source| ipk::IpkError::Open { path: file.to_owned(), source })?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "package.ipk".into());
+    let bytes = std::fs::read(file).map_err(|source| ipk::IpkError::Open {
+        path: file.to_owned(),
+        source,
+    })?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "package.ipk".into());
     let inside = format!("{STAGING}/{name}");
     c.write_file(&inside, &bytes, 0o644)?;
     Ok(inside)
 }
 
 /// Packages that opkg did not leave installed at the version of their file.
-fn missing_after_install(c: &mut Container, packages: &[Ipk], known: &[Problem]) -> Result<Vec<Problem>, OpkgError> {
+fn missing_after_install(
+    c: &mut Container,
+    packages: &[Ipk],
+    known: &[Problem],
+) -> Result<Vec<Problem>, OpkgError> {
     let now = status::installed(c)?;
-    let reported = |name: &str| known.iter().any(|p| p.package.as_deref() == Some(name) && p.kind != ErrorKind::Other);
+    let reported = |name: &str| {
+        known
+            .iter()
+            .any(|p| p.package.as_deref() == Some(name) && p.kind != ErrorKind::Other)
+    };
     Ok(packages
         .iter()
-        .filter(|p| !now.iter().any(|i| i.name == p.control.package && i.version == p.control.version))
+        .filter(|p| {
+            !now.iter()
+                .any(|i| i.name == p.control.package && i.version == p.control.version)
+        })
         .filter(|p| !reported(&p.control.package))
-        .map(|p| harness_problem(&p.control.package, format!("{} {} is not installed after opkg ran", p.control.package, p.control.version)))
+        .map(|p| {
+            harness_problem(
+                &p.control.package,
+                format!(
+                    "{} {} is not installed after opkg ran",
+                    p.control.package, p.control.version
+                ),
+            )
+        })
         .collect())
 }
 
 fn harness_problem(package: &str, message: String) -> Problem {
-    Problem { kind: ErrorKind::NotInstalled, package: Some(package.to_owned()), function: "wrtest".into(), message, items: Vec::new() }
+    Problem {
+        kind: ErrorKind::NotInstalled,
+        package: Some(package.to_owned()),
+        function: "wrtest".into(),
+        message,
+        items: Vec::new(),
+    }
 }
 
 /// Remove packages by name, optionally with `--autoremove`.
-pub fn remove(c: &mut Container, names: &[String], autoremove: bool, timeout: Duration) -> Result<Transaction, OpkgError> {
+pub fn remove(
+    c: &mut Container,
+    names: &[String],
+    autoremove: bool,
+    timeout: Duration,
+) -> Result<Transaction, OpkgError> {
     let before = status::installed(c)?;
     let mut problems: Vec<Problem> = names
         .iter()
         .filter(|n| !before.iter().any(|p| &p.name == *n))
-        .map(|n| harness_problem(n, format!("{n} is not installed, so there is nothing to remove")))
+        .map(|n| {
+            harness_problem(
+                n,
+                format!("{n} is not installed, so there is nothing to remove"),
+            )
+        })
         .collect();
     let mut command = String::from("opkg remove");
     if autoremove {
@@ -149,12 +212,20 @@ pub fn remove(c: &mut Container, names: &[String], autoremove: bool, timeout: Du
         command.push_str(&shell_quote(name));
     }
     let output = c.sh(&command, timeout)?;
-    problems.extend(errors::parse(&format!("{}{}", output.stdout_text(), output.stderr_text())));
+    problems.extend(errors::parse(&format!(
+        "{}{}",
+        output.stdout_text(),
+        output.stderr_text()
+    )));
     let after = status::installed(c)?;
     let still: Vec<Problem> = names
         .iter()
         .filter(|n| after.iter().any(|p| &p.name == *n))
-        .filter(|n| !problems.iter().any(|p| p.package.as_deref() == Some(n.as_str())))
+        .filter(|n| {
+            !problems
+                .iter()
+                .any(|p| p.package.as_deref() == Some(n.as_str()))
+        })
         .map(|n| Problem {
             kind: ErrorKind::Other,
             package: Some(n.clone()),
@@ -164,12 +235,20 @@ pub fn remove(c: &mut Container, names: &[String], autoremove: bool, timeout: Du
         })
         .collect();
     problems.extend(still);
-    Ok(Transaction { command, output: Some(output), problems })
+    Ok(Transaction {
+        command,
+        output: Some(output),
+        problems,
+    })
 }
 
 /// Quote a word for busybox sh.
 pub fn shell_quote(word: &str) -> String {
-    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "._+-/=:".contains(c)) {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-/=:".contains(c))
+    {
         return word.to_owned();
     }
     format!("'{}'", word.replace('\'', "'\\''"))

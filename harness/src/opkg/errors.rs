@@ -120,8 +120,11 @@ pub fn parse(output: &str) -> Vec<Problem> {
 /// architectures configured" for the same package: the dependency is the
 /// real cause, so the architecture complaint is kept only as "other".
 fn demote_misleading_architecture(problems: &mut [Problem]) {
-    let missing: Vec<Option<String>> =
-        problems.iter().filter(|p| p.kind == ErrorKind::MissingDependency).map(|p| p.package.clone()).collect();
+    let missing: Vec<Option<String>> = problems
+        .iter()
+        .filter(|p| p.kind == ErrorKind::MissingDependency)
+        .map(|p| p.package.clone())
+        .collect();
     for p in problems.iter_mut() {
         if p.kind == ErrorKind::WrongArchitecture && missing.contains(&p.package) {
             p.kind = ErrorKind::Other;
@@ -139,18 +142,28 @@ fn loose_line(line: &str) -> Option<Problem> {
         message: line.trim().to_owned(),
         items: Vec::new(),
     };
-    if line.contains("has no valid architecture") || line.contains("incompatible with the architectures configured") {
-        return Some(problem(ErrorKind::WrongArchitecture, word_after(line, "Package ")));
+    if line.contains("has no valid architecture")
+        || line.contains("incompatible with the architectures configured")
+    {
+        return Some(problem(
+            ErrorKind::WrongArchitecture,
+            word_after(line, "Package "),
+        ));
     }
     if line.starts_with("Not downgrading package ") {
-        return Some(problem(ErrorKind::NotInstalled, word_after(line, "package ")));
+        return Some(problem(
+            ErrorKind::NotInstalled,
+            word_after(line, "package "),
+        ));
     }
     None
 }
 
 fn entries(output: &str) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
-    let Some((_, block)) = output.split_once("Collected errors:") else { return entries };
+    let Some((_, block)) = output.split_once("Collected errors:") else {
+        return entries;
+    };
     for line in block.lines() {
         match line.strip_prefix(" * ") {
             Some(rest) => push_starred(&mut entries, rest),
@@ -174,44 +187,88 @@ fn push_starred(entries: &mut Vec<Entry>, rest: &str) {
         _ => ("", rest),
     };
     match entries.last_mut() {
-        Some(last) if function.is_empty() || (last.function == function && !message.starts_with("Package ")) => {
+        Some(last)
+            if function.is_empty()
+                || (last.function == function && !message.starts_with("Package ")) =>
+        {
             last.lines.push(message.trim().to_owned());
         }
-        _ => entries.push(Entry { function: function.to_owned(), lines: vec![message.trim().to_owned()] }),
+        _ => entries.push(Entry {
+            function: function.to_owned(),
+            lines: vec![message.trim().to_owned()],
+        }),
     }
 }
 
 fn classify(entry: Entry) -> Problem {
     let first = entry.lines.first().cloned().unwrap_or_default();
     let (kind, package, items) = match entry.function.as_str() {
-        "satisfy_dependencies_for" => (ErrorKind::MissingDependency, last_word_before_colon(&first), list_items(&entry.lines[1..])),
+        "satisfy_dependencies_for" => (
+            ErrorKind::MissingDependency,
+            last_word_before_colon(&first),
+            list_items(&entry.lines[1..]),
+        ),
         "pkg_hash_check_unresolved" => unresolved(&first),
-        "check_data_file_clashes" => (ErrorKind::FileClash, word_after(&first, "Package "), clash_items(&entry.lines)),
-        "print_dependents_warning" => (ErrorKind::DependentPackages, word_after(&first, "Package "), dependents(&entry.lines)),
+        "check_data_file_clashes" => (
+            ErrorKind::FileClash,
+            word_after(&first, "Package "),
+            clash_items(&entry.lines),
+        ),
+        "print_dependents_warning" => (
+            ErrorKind::DependentPackages,
+            word_after(&first, "Package "),
+            dependents(&entry.lines),
+        ),
         "pkg_run_script" => (ErrorKind::ScriptFailed, quoted(&first), Vec::new()),
         "resolve_conffiles" => (ErrorKind::Conffile, None, words_starting_with(&first, '/')),
         "opkg_download_pkg" | "opkg_install_pkg" => download_or_missing(&first),
-        _ if first.contains("architecture") => (ErrorKind::WrongArchitecture, word_after(&first, "Packages for ").or_else(|| word_after(&first, "Package ")), Vec::new()),
-        _ => (ErrorKind::Other, word_after(&first, "package ").map(|p| p.trim_end_matches('.').to_owned()), Vec::new()),
+        _ if first.contains("architecture") => (
+            ErrorKind::WrongArchitecture,
+            word_after(&first, "Packages for ").or_else(|| word_after(&first, "Package ")),
+            Vec::new(),
+        ),
+        _ => (
+            ErrorKind::Other,
+            word_after(&first, "package ").map(|p| p.trim_end_matches('.').to_owned()),
+            Vec::new(),
+        ),
     };
-    Problem { kind, package, function: entry.function, message: entry.lines.join("\n"), items }
+    Problem {
+        kind,
+        package,
+        function: entry.function,
+        message: entry.lines.join("\n"),
+        items,
+    }
 }
 
 /// `cannot find dependency X for Y`.
 fn unresolved(first: &str) -> (ErrorKind, Option<String>, Vec<String>) {
     let dependency = word_after(first, "dependency ");
     let package = word_after(first, " for ");
-    (ErrorKind::MissingDependency, package, dependency.into_iter().collect())
+    (
+        ErrorKind::MissingDependency,
+        package,
+        dependency.into_iter().collect(),
+    )
 }
 
 /// Tab-indented list lines; LEDE's opkg leaves a stray ` * ` after them.
 fn list_items(lines: &[String]) -> Vec<String> {
-    lines.iter().map(|l| l.trim_end_matches(['*', ' ']).trim().to_owned()).filter(|l| !l.is_empty()).collect()
+    lines
+        .iter()
+        .map(|l| l.trim_end_matches(['*', ' ']).trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 fn download_or_missing(first: &str) -> (ErrorKind, Option<String>, Vec<String>) {
     if first.contains("is not available from any configured src") {
-        return (ErrorKind::MissingDependency, word_after(first, "Package "), Vec::new());
+        return (
+            ErrorKind::MissingDependency,
+            word_after(first, "Package "),
+            Vec::new(),
+        );
     }
     let package = word_after(first, "download ").map(|p| p.trim_end_matches('.').to_owned());
     (ErrorKind::Download, package, Vec::new())
@@ -223,7 +280,11 @@ fn word_after(text: &str, marker: &str) -> Option<String> {
 }
 
 fn last_word_before_colon(text: &str) -> Option<String> {
-    text.trim_end().strip_suffix(':')?.split_whitespace().last().map(str::to_owned)
+    text.trim_end()
+        .strip_suffix(':')?
+        .split_whitespace()
+        .last()
+        .map(str::to_owned)
 }
 
 fn quoted(text: &str) -> Option<String> {
@@ -233,13 +294,19 @@ fn quoted(text: &str) -> Option<String> {
 }
 
 fn words_starting_with(text: &str, c: char) -> Vec<String> {
-    text.split_whitespace().filter(|w| w.starts_with(c)).map(|w| w.trim_end_matches('.').to_owned()).collect()
+    text.split_whitespace()
+        .filter(|w| w.starts_with(c))
+        .map(|w| w.trim_end_matches('.').to_owned())
+        .collect()
 }
 
 /// `wants to install file F` paths, each with the owner from the next line.
 fn clash_items(lines: &[String]) -> Vec<String> {
     let mut items = words_starting_with(&lines[0], '/');
-    if let Some(owner) = lines.iter().find_map(|l| l.rsplit("* ").next().filter(|_| l.contains("provided by"))) {
+    if let Some(owner) = lines
+        .iter()
+        .find_map(|l| l.rsplit("* ").next().filter(|_| l.contains("provided by")))
+    {
         items.push(format!("owner {}", owner.trim()));
     }
     items
@@ -277,7 +344,12 @@ mod tests {
         assert_eq!(problems[0].kind, ErrorKind::MissingDependency);
         assert_eq!(problems[0].package.as_deref(), Some("libxml2-utils"));
         assert_eq!(problems[0].items, vec!["libxml2"]);
-        assert!(problems.iter().all(|p| p.kind != ErrorKind::WrongArchitecture), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.kind != ErrorKind::WrongArchitecture),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -292,7 +364,10 @@ mod tests {
         let problems = parse(text);
         assert_eq!(problems[0].kind, ErrorKind::FileClash);
         assert_eq!(problems[0].package.as_deref(), Some("libjson-c2"));
-        assert_eq!(problems[0].items, vec!["/usr/lib/libjson-c.so.2", "owner libjson-c"]);
+        assert_eq!(
+            problems[0].items,
+            vec!["/usr/lib/libjson-c.so.2", "owner libjson-c"]
+        );
     }
 
     #[test]
@@ -315,7 +390,8 @@ mod tests {
 
     #[test]
     fn not_downgrading_is_not_an_install() {
-        let problems = parse("Not downgrading package libjson-c2 on root from 0.12.1-3.1 to 0.12.1-3.\n");
+        let problems =
+            parse("Not downgrading package libjson-c2 on root from 0.12.1-3.1 to 0.12.1-3.\n");
         assert_eq!(problems[0].kind, ErrorKind::NotInstalled);
         assert_eq!(problems[0].package.as_deref(), Some("libjson-c2"));
     }

@@ -38,14 +38,20 @@ pub fn installed(c: &mut Container) -> Result<Vec<InstalledPackage>, ContainerEr
         Some((_, content)) => String::from_utf8_lossy(&content).into_owned(),
         None => String::new(),
     };
-    Ok(parse(&text).into_iter().filter(InstalledPackage::is_installed).collect())
+    Ok(parse(&text)
+        .into_iter()
+        .filter(InstalledPackage::is_installed)
+        .collect())
 }
 
 /// The files opkg recorded for `package` (empty when it has no list).
 pub fn package_files(c: &mut Container, package: &str) -> Result<Vec<String>, ContainerError> {
     let list = format!("{INFO_DIR}/{package}.list");
     Ok(match c.inspect(&list, READ_LIMIT)? {
-        Some((_, content)) => String::from_utf8_lossy(&content).lines().map(|l| l.split('\t').next().unwrap_or(l).to_owned()).collect(),
+        Some((_, content)) => String::from_utf8_lossy(&content)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or(l).to_owned())
+            .collect(),
         None => Vec::new(),
     })
 }
@@ -57,7 +63,13 @@ pub fn parse(text: &str) -> Vec<InstalledPackage> {
 }
 
 fn paragraph(block: &str) -> Option<InstalledPackage> {
-    let mut pkg = InstalledPackage { name: String::new(), version: String::new(), architecture: String::new(), status: String::new(), conffiles: Vec::new() };
+    let mut pkg = InstalledPackage {
+        name: String::new(),
+        version: String::new(),
+        architecture: String::new(),
+        status: String::new(),
+        conffiles: Vec::new(),
+    };
     let mut in_conffiles = false;
     for line in block.lines() {
         if line.starts_with(' ') {
@@ -83,7 +95,10 @@ fn paragraph(block: &str) -> Option<InstalledPackage> {
 
 fn conffile(line: &str) -> Option<(String, String)> {
     let mut words = line.split_whitespace();
-    Some((words.next()?.to_owned(), words.next().unwrap_or("").to_owned()))
+    Some((
+        words.next()?.to_owned(),
+        words.next().unwrap_or("").to_owned(),
+    ))
 }
 
 #[cfg(test)]
@@ -96,7 +111,10 @@ mod tests {
         let all = parse(text);
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].name, "dropbear");
-        assert_eq!(all[0].conffiles[1], ("/etc/config/dropbear".to_string(), "0f7e".to_string()));
+        assert_eq!(
+            all[0].conffiles[1],
+            ("/etc/config/dropbear".to_string(), "0f7e".to_string())
+        );
         assert!(all[0].is_installed());
         assert!(!all[1].is_installed());
     }

@@ -7,13 +7,23 @@ use crate::opkg::{ErrorKind, InstalledPackage, Transaction};
 use crate::spec::{FileCheck, FileKind, Matcher, Outcome};
 
 /// Expectations of a `run` step.
-pub fn run_step(status: ExitStatus, exit: i32, stdout: &str, stderr: &str, expect: (Option<&Matcher>, Option<&Matcher>)) -> Vec<String> {
+pub fn run_step(
+    status: ExitStatus,
+    exit: i32,
+    stdout: &str,
+    stderr: &str,
+    expect: (Option<&Matcher>, Option<&Matcher>),
+) -> Vec<String> {
     let mut failures = Vec::new();
     match status {
         ExitStatus::Code(code) if code == exit => {}
         ExitStatus::Code(code) => failures.push(format!("expected exit status {exit}, got {code}")),
-        ExitStatus::Signal(sig) => failures.push(format!("expected exit status {exit}, but signal {sig} killed it")),
-        ExitStatus::TimedOut => failures.push(format!("expected exit status {exit}, but it timed out and was killed")),
+        ExitStatus::Signal(sig) => failures.push(format!(
+            "expected exit status {exit}, but signal {sig} killed it"
+        )),
+        ExitStatus::TimedOut => failures.push(format!(
+            "expected exit status {exit}, but it timed out and was killed"
+        )),
     }
     if let Some(m) = expect.0 {
         failures.extend(m.check(stdout).err().map(|e| format!("stdout: {e}")));
@@ -29,10 +39,17 @@ pub fn transaction(tx: &Transaction, outcome: &Outcome) -> Vec<String> {
     let mut failures = Vec::new();
     let succeeded = tx.succeeded();
     if outcome.success && !succeeded {
-        failures.push(format!("expected `{}` to succeed, but it failed{}", tx.command, describe(tx)));
+        failures.push(format!(
+            "expected `{}` to succeed, but it failed{}",
+            tx.command,
+            describe(tx)
+        ));
     }
     if !outcome.success && succeeded {
-        failures.push(format!("expected `{}` to fail, but it succeeded", tx.command));
+        failures.push(format!(
+            "expected `{}` to fail, but it succeeded",
+            tx.command
+        ));
     }
     for name in &outcome.error_kinds {
         let kind = ErrorKind::from_name(name);
@@ -41,7 +58,11 @@ pub fn transaction(tx: &Transaction, outcome: &Outcome) -> Vec<String> {
         }
     }
     if let Some(m) = &outcome.output {
-        failures.extend(m.check(&tx.combined_output()).err().map(|e| format!("output: {e}")));
+        failures.extend(
+            m.check(&tx.combined_output())
+                .err()
+                .map(|e| format!("output: {e}")),
+        );
     }
     failures
 }
@@ -61,14 +82,31 @@ fn kinds(tx: &Transaction) -> String {
     if tx.problems.is_empty() {
         return "no problems".into();
     }
-    tx.problems.iter().map(|p| p.kind.name()).collect::<Vec<_>>().join(", ")
+    tx.problems
+        .iter()
+        .map(|p| p.kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `installed` / `not_installed` against the status file.
-pub fn packages(now: &[InstalledPackage], installed: &[String], not_installed: &[String]) -> Vec<String> {
+pub fn packages(
+    now: &[InstalledPackage],
+    installed: &[String],
+    not_installed: &[String],
+) -> Vec<String> {
     let has = |name: &str| now.iter().any(|p| p.name == name);
-    let mut failures: Vec<String> = installed.iter().filter(|n| !has(n)).map(|n| format!("package {n} is not installed")).collect();
-    failures.extend(not_installed.iter().filter(|n| has(n)).map(|n| format!("package {n} is installed")));
+    let mut failures: Vec<String> = installed
+        .iter()
+        .filter(|n| !has(n))
+        .map(|n| format!("package {n} is not installed"))
+        .collect();
+    failures.extend(
+        not_installed
+            .iter()
+            .filter(|n| has(n))
+            .map(|n| format!("package {n} is installed")),
+    );
     failures
 }
 
@@ -76,7 +114,11 @@ pub fn packages(now: &[InstalledPackage], installed: &[String], not_installed: &
 pub fn file(check: &FileCheck, found: Option<&(Node, Vec<u8>)>) -> Vec<String> {
     let path = &check.path;
     let Some((node, content)) = found else {
-        return if check.exists { vec![format!("{path} does not exist")] } else { Vec::new() };
+        return if check.exists {
+            vec![format!("{path} does not exist")]
+        } else {
+            Vec::new()
+        };
     };
     if !check.exists {
         return vec![format!("{path} exists ({:?}), but should not", node.kind)];
@@ -89,7 +131,10 @@ pub fn file(check: &FileCheck, found: Option<&(Node, Vec<u8>)>) -> Vec<String> {
     }
     if let Some(mode) = check.mode {
         if node.mode != mode {
-            failures.push(format!("{path} has mode {:04o}, expected {mode:04o}", node.mode));
+            failures.push(format!(
+                "{path} has mode {:04o}, expected {mode:04o}",
+                node.mode
+            ));
         }
     }
     if let Some(m) = &check.content {
@@ -100,7 +145,12 @@ pub fn file(check: &FileCheck, found: Option<&(Node, Vec<u8>)>) -> Vec<String> {
 }
 
 fn same_kind(want: FileKind, got: NodeKind) -> bool {
-    matches!((want, got), (FileKind::File, NodeKind::File) | (FileKind::Dir, NodeKind::Dir) | (FileKind::Symlink, NodeKind::Symlink))
+    matches!(
+        (want, got),
+        (FileKind::File, NodeKind::File)
+            | (FileKind::Dir, NodeKind::Dir)
+            | (FileKind::Symlink, NodeKind::Symlink)
+    )
 }
 
 #[cfg(test)]
@@ -124,8 +174,17 @@ mod tests {
 
     #[test]
     fn package_presence_is_checked_both_ways() {
-        let pkg = InstalledPackage { name: "a".into(), version: "1".into(), architecture: "all".into(), status: "install ok installed".into(), conffiles: vec![] };
+        let pkg = InstalledPackage {
+            name: "a".into(),
+            version: "1".into(),
+            architecture: "all".into(),
+            status: "install ok installed".into(),
+            conffiles: vec![],
+        };
         let failures = packages(&[pkg], &["b".into()], &["a".into()]);
-        assert_eq!(failures, vec!["package b is not installed", "package a is installed"]);
+        assert_eq!(
+            failures,
+            vec!["package b is not installed", "package a is installed"]
+        );
     }
 }

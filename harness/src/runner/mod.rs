@@ -52,7 +52,10 @@ pub fn cargo_main(suites_dir: &Path) -> ! {
     crate::container::enter_if_requested();
     init_logging();
     let args = Arguments::from_args();
-    let options = RunOptions { paths: vec![suites_dir.to_owned()], ..RunOptions::default() };
+    let options = RunOptions {
+        paths: vec![suites_dir.to_owned()],
+        ..RunOptions::default()
+    };
     let code = match run(&options, &args) {
         Ok(conclusion) if conclusion.has_failed() => 101,
         Ok(_) => 0,
@@ -67,8 +70,12 @@ pub fn cargo_main(suites_dir: &Path) -> ! {
 
 /// Log to stderr, filtered by `WRTEST_LOG` (default: warnings).
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WRTEST_LOG").unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("WRTEST_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Plan, prepare and run. `Err` is bad input or a setup failure (nothing
@@ -78,9 +85,18 @@ pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> 
     set_insta_root(&project);
     execute::quiet_trial_panics();
     let plan = Plan::build(&project, options)?;
-    let wanted = plan.runs.iter().filter(|r| !args.list && selected(args, &r.name)).map(|r| r.image.clone()).collect::<BTreeSet<_>>();
+    let wanted = plan
+        .runs
+        .iter()
+        .filter(|r| !args.list && selected(args, &r.name))
+        .map(|r| r.image.clone())
+        .collect::<BTreeSet<_>>();
     let images = prepare_images(&project, &wanted)?;
-    let ctx = Arc::new(Context { project, images, ipks: options.ipks.clone() });
+    let ctx = Arc::new(Context {
+        project,
+        images,
+        ipks: options.ipks.clone(),
+    });
     let trials = plan.runs.into_iter().map(|run| trial(&ctx, run)).collect();
     Ok(libtest_mimic::run(args, trials))
 }
@@ -89,7 +105,10 @@ fn trial(ctx: &Arc<Context>, run: CaseRun) -> Trial {
     let ignored = run.case().ignore;
     let ctx = ctx.clone();
     let name = run.name.clone();
-    Trial::test(name, move || execute::run_case(&ctx, &run).map_err(Into::into)).with_ignored_flag(ignored)
+    Trial::test(name, move || {
+        execute::run_case(&ctx, &run).map_err(Into::into)
+    })
+    .with_ignored_flag(ignored)
 }
 
 /// The project above the first suite, else above the current directory
@@ -105,14 +124,24 @@ fn discover_project(options: &RunOptions) -> Result<Project, Error> {
 /// Would libtest-mimic run a trial of this name? Used to prepare only the
 /// images that selected trials need.
 fn selected(args: &Arguments, name: &str) -> bool {
-    let matches = |f: &str| if args.exact { name == f } else { name.contains(f) };
+    let matches = |f: &str| {
+        if args.exact {
+            name == f
+        } else {
+            name.contains(f)
+        }
+    };
     args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
 }
 
 /// Verify and extract every image the run needs, in parallel.
-fn prepare_images(project: &Project, ids: &BTreeSet<String>) -> Result<HashMap<String, Prepared>, Error> {
+fn prepare_images(
+    project: &Project,
+    ids: &BTreeSet<String>,
+) -> Result<HashMap<String, Prepared>, Error> {
     let ids: Vec<&String> = ids.iter().collect();
-    let prepared: Result<Vec<Prepared>, Error> = ids.par_iter().map(|id| project.image(id)).collect();
+    let prepared: Result<Vec<Prepared>, Error> =
+        ids.par_iter().map(|id| project.image(id)).collect();
     Ok(prepared?.into_iter().map(|p| (p.id.clone(), p)).collect())
 }
 

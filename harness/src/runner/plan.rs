@@ -47,7 +47,12 @@ impl Plan {
             for (index, case) in suite.cases.iter().enumerate() {
                 for image in images_of(case, &options.images) {
                     let name = format!("{}::{}::{}", suite.name, case.name, image);
-                    runs.push(CaseRun { suite: suite.clone(), case: index, image, name });
+                    runs.push(CaseRun {
+                        suite: suite.clone(),
+                        case: index,
+                        image,
+                        name,
+                    });
                 }
             }
         }
@@ -62,8 +67,15 @@ fn load_suites(project: &Project, options: &RunOptions) -> Result<Vec<Arc<Suite>
     }
     let files = spec::discover(&options.paths)?;
     if files.is_empty() {
-        let listed = options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-        return Err(Error::Input(format!("no suite files (*.toml) found in {listed}")));
+        let listed = options
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::Input(format!(
+            "no suite files (*.toml) found in {listed}"
+        )));
     }
     files.iter().map(|f| Ok(Arc::new(spec::load(f)?))).collect()
 }
@@ -99,18 +111,26 @@ fn step_packages(case: &Case) -> impl Iterator<Item = &Located<PackageRef>> {
 fn check_image(project: &Project, image: &Located<String>) -> Result<(), Error> {
     match project.config.entry(&image.value) {
         Ok(_) => Ok(()),
-        Err(e) => Err(Error::Spec(spec::SpecError::new(image.location.clone(), e.to_string()))),
+        Err(e) => Err(Error::Spec(spec::SpecError::new(
+            image.location.clone(),
+            e.to_string(),
+        ))),
     }
 }
 
 fn check_package(project: &Project, package: &Located<PackageRef>) -> Result<(), Error> {
     let problem = match &package.value {
         PackageRef::Fixture(name) => project.fixtures.source(name).err().map(|e| e.to_string()),
-        PackageRef::File(path) if !path.is_file() => Some(format!("package file {} not found", path.display())),
+        PackageRef::File(path) if !path.is_file() => {
+            Some(format!("package file {} not found", path.display()))
+        }
         PackageRef::File(_) => None,
     };
     match problem {
-        Some(message) => Err(Error::Spec(spec::SpecError::new(package.location.clone(), message))),
+        Some(message) => Err(Error::Spec(spec::SpecError::new(
+            package.location.clone(),
+            message,
+        ))),
         None => Ok(()),
     }
 }
@@ -119,7 +139,10 @@ fn check_unique(runs: &[CaseRun]) -> Result<(), Error> {
     let mut names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
     names.sort_unstable();
     match names.windows(2).find(|w| w[0] == w[1]) {
-        Some(w) => Err(Error::Input(format!("two trials would be named {} (two suites share a name?)", w[0]))),
+        Some(w) => Err(Error::Input(format!(
+            "two trials would be named {} (two suites share a name?)",
+            w[0]
+        ))),
         None => Ok(()),
     }
 }
@@ -128,7 +151,9 @@ fn check_unique(runs: &[CaseRun]) -> Result<(), Error> {
 /// check they are installed, remove them, check they are gone.
 fn smoke_suite(project: &Project, options: &RunOptions) -> Result<Suite, Error> {
     if options.images.is_empty() {
-        return Err(Error::Input("--ipk without a suite needs at least one --image".into()));
+        return Err(Error::Input(
+            "--ipk without a suite needs at least one --image".into(),
+        ));
     }
     let mut names = Vec::new();
     for file in &options.ipks {
@@ -151,5 +176,8 @@ fn smoke_text(files: &[std::path::PathBuf], names: &[String], images: &[String])
 }
 
 fn absolute(path: &Path) -> String {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_owned()).to_string_lossy().into_owned()
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_owned())
+        .to_string_lossy()
+        .into_owned()
 }

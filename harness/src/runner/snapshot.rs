@@ -13,8 +13,14 @@ use crate::opkg::Transaction;
 const REDACTIONS: &[(&str, &str)] = &[
     (r"/run/wrtest/[^\s:]*", "[RUN_DIR]"),
     (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP_DIR]"),
-    (r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?", "[TIMESTAMP]"),
-    (r"\b(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d( [A-Z]+)? \d{4}", "[DATE]"),
+    (
+        r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?",
+        "[TIMESTAMP]",
+    ),
+    (
+        r"\b(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d( [A-Z]+)? \d{4}",
+        "[DATE]",
+    ),
     (r"\b\d+(\.\d+)?(ns|µs|us|ms|s)\b", "[DURATION]"),
     (r"Installed-Time: \d+", "Installed-Time: [TIME]"),
     (r"\bpid[ =:]+\d+", "pid [PID]"),
@@ -22,15 +28,28 @@ const REDACTIONS: &[(&str, &str)] = &[
 
 /// The text recorded for a `run` step.
 pub fn of_output(command: &str, output: &Output) -> String {
-    format!("command: {command}\nstatus: {}\n--- stdout\n{}--- stderr\n{}", status(output.status), output.stdout_text(), output.stderr_text())
+    format!(
+        "command: {command}\nstatus: {}\n--- stdout\n{}--- stderr\n{}",
+        status(output.status),
+        output.stdout_text(),
+        output.stderr_text()
+    )
 }
 
 /// The text recorded for an `install` or `remove` step.
 pub fn of_transaction(tx: &Transaction) -> String {
-    let status = tx.output.as_ref().map_or("not run".into(), |o| self::status(o.status));
+    let status = tx
+        .output
+        .as_ref()
+        .map_or("not run".into(), |o| self::status(o.status));
     let problems: String = tx.problems.iter().map(|p| format!("- {p}\n")).collect();
-    let command = tx.command.replace(crate::opkg::commands::STAGING, "[STAGING]");
-    format!("command: {command}\nstatus: {status}\nproblems:\n{problems}--- output\n{}", tx.combined_output())
+    let command = tx
+        .command
+        .replace(crate::opkg::commands::STAGING, "[STAGING]");
+    format!(
+        "command: {command}\nstatus: {status}\nproblems:\n{problems}--- output\n{}",
+        tx.combined_output()
+    )
 }
 
 fn status(status: ExitStatus) -> String {
@@ -46,7 +65,12 @@ fn status(status: ExitStatus) -> String {
 /// mismatch; the caller turns that into the case's failure.
 pub fn assert(suite_file: &Path, suite: &str, name: &str, image: &str, content: &str) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(suite_file.parent().unwrap_or(Path::new(".")).join("snapshots"));
+    settings.set_snapshot_path(
+        suite_file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("snapshots"),
+    );
     settings.set_prepend_module_to_snapshot(false);
     settings.set_snapshot_suffix(image);
     settings.set_input_file(suite_file);
@@ -68,7 +92,10 @@ mod tests {
         let text = "at /run/wrtest/run-42/cAb/upper took 12ms on 2026-12-04 15:22:55 pid 77";
         let mut out = text.to_string();
         for (pattern, replacement) in REDACTIONS {
-            out = regex::Regex::new(pattern).unwrap().replace_all(&out, *replacement).into_owned();
+            out = regex::Regex::new(pattern)
+                .unwrap()
+                .replace_all(&out, *replacement)
+                .into_owned();
         }
         assert_eq!(out, "at [RUN_DIR] took [DURATION] on [TIMESTAMP] pid [PID]");
     }

@@ -34,9 +34,14 @@ const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 /// `cgroup.procs` later, this needs no migration, which costs an RCU grace
 /// period. Only for processes that have exactly one thread (the container
 /// helper, freshly executed): the child may run Rust code.
-pub fn fork_single_threaded(cgroup: Option<std::os::fd::BorrowedFd<'_>>) -> io::Result<Option<libc::pid_t>> {
+pub fn fork_single_threaded(
+    cgroup: Option<std::os::fd::BorrowedFd<'_>>,
+) -> io::Result<Option<libc::pid_t>> {
     debug_assert_eq!(thread_count(), Some(1), "fork from a threaded process");
-    let mut args = CloneArgs { exit_signal: libc::SIGCHLD as u64, ..CloneArgs::default() };
+    let mut args = CloneArgs {
+        exit_signal: libc::SIGCHLD as u64,
+        ..CloneArgs::default()
+    };
     if let Some(fd) = cgroup {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = fd.as_raw_fd() as u64;
@@ -45,7 +50,13 @@ pub fn fork_single_threaded(cgroup: Option<std::os::fd::BorrowedFd<'_>>) -> io::
     // copy of this address space. The caller is single-threaded (checked in
     // debug builds), so no lock held by another thread is copied, and the
     // child may run any code. `args` outlives the call and its size is given.
-    let pid = unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>()) };
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
     match pid {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(None),
@@ -102,7 +113,10 @@ fn ifreq_for(name: &str) -> io::Result<libc::ifreq> {
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
     let bytes = name.as_bytes();
     if bytes.len() >= req.ifr_name.len() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "interface name too long"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "interface name too long",
+        ));
     }
     for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
         *dst = *src as libc::c_char;
@@ -150,9 +164,26 @@ pub fn own_fd(fd: RawFd) -> OwnedFd {
 /// while an interactive shell inside a container owns the terminal.
 pub fn ignore_terminal_signals() {
     use nix::sys::signal::{signal, SigHandler, Signal};
-    for sig in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTSTP, Signal::SIGTTOU, Signal::SIGTTIN] {
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGTSTP,
+        Signal::SIGTTOU,
+        Signal::SIGTTIN,
+    ] {
         // SAFETY: SIG_IGN installs no Rust handler, so no code of ours can
         // run in signal context.
         let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+    }
+}
+
+/// Run `hook` when the process exits normally (returning from `main` or
+/// `std::process::exit`), like C's `atexit`. Panics in it are contained.
+pub fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
+    // SAFETY: `hook` is a plain function with no arguments; atexit only
+    // stores the pointer and calls it once during exit.
+    match unsafe { libc::atexit(hook) } {
+        0 => Ok(()),
+        _ => Err(io::Error::other("atexit refused the hook")),
     }
 }

@@ -15,7 +15,10 @@ pub const IMAGE: &str = "openwrt-19.07.5-x86-64";
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// The `wrtest` binary built for these tests.
@@ -25,13 +28,20 @@ pub fn wrtest_bin() -> PathBuf {
 
 /// Container options with the `wrtest` binary as helper.
 pub fn options() -> Options {
-    Options { helper: Some(wrtest_bin()), ..Options::default() }
+    Options {
+        helper: Some(wrtest_bin()),
+        ..Options::default()
+    }
 }
 
 /// This repository's project, loaded once.
 pub fn project() -> Arc<Project> {
     static PROJECT: OnceLock<Arc<Project>> = OnceLock::new();
-    PROJECT.get_or_init(|| Arc::new(Project::discover(&root()).expect("the repository's wrtest.toml loads"))).clone()
+    PROJECT
+        .get_or_init(|| {
+            Arc::new(Project::discover(&root()).expect("the repository's wrtest.toml loads"))
+        })
+        .clone()
 }
 
 /// A fresh container on `image`.
