@@ -104,7 +104,11 @@ impl Testbed {
         options: &Options,
     ) -> Result<Testbed, Error> {
         check_runnable(&image)?;
-        let container = Container::start(&image.rootfs, options)?;
+        let options = Options {
+            compat32: image.meta.elf_machine != crate::image::host_elf_machine(),
+            ..options.clone()
+        };
+        let container = Container::start(&image.rootfs, &options)?;
         Ok(Testbed {
             project,
             image,

@@ -1,8 +1,9 @@
-//! A cgroup v2 directory per case, so that teardown can kill every process
-//! of the case at once (`cgroup.kill`) and see that they are gone
-//! (`cgroup.events`), whatever they did to escape their parent.
+//! Killing through cgroup v2: every process of a case is in the case's v2
+//! directory, so teardown can kill them all at once (`cgroup.kill`) and see
+//! that they are gone (`cgroup.events`), whatever they did to escape their
+//! parent.
 //!
-//! It owns directories below `<unified hierarchy>/wrtest/` only.
+//! It touches directories below `<unified hierarchy>/wrtest/` only.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,39 +22,6 @@ pub fn unified_root() -> Option<PathBuf> {
 
 fn is_cgroup2(path: &Path) -> bool {
     nix::sys::statfs::statfs(path).is_ok_and(|s| s.filesystem_type().0 as i64 == CGROUP2_MAGIC)
-}
-
-/// One case's cgroup; removed on drop after killing what is left in it.
-#[derive(Debug)]
-pub struct Cgroup {
-    dir: PathBuf,
-}
-
-impl Cgroup {
-    /// Create `parent/name`.
-    pub fn create(parent: &Path, name: &str) -> io::Result<Cgroup> {
-        let dir = parent.join(name);
-        std::fs::create_dir_all(&dir)?;
-        Ok(Cgroup { dir })
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Kill everything in it and remove it, waiting at most `limit`.
-    pub fn destroy(&self, limit: Duration) -> io::Result<()> {
-        remove(&self.dir, limit)
-    }
-}
-
-impl Drop for Cgroup {
-    fn drop(&mut self) {
-        if self.dir.exists() {
-            let _ = remove(&self.dir, Duration::from_secs(5));
-        }
-    }
 }
 
 /// Kill every process in `dir` (and below), then remove the directories,

@@ -69,6 +69,9 @@ fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
         Err(e) => return Err(format!("failed to read the container setup: {e}")),
     };
     let cgroup = setup.cgroup.as_deref().map(open_cgroup).transpose()?;
+    for dir in &setup.join {
+        join_v1(dir)?;
+    }
     namespaces::enter_all().map_err(|e| crate::error_chain(&e))?;
     let pid1 = syscall::fork_single_threaded(cgroup.as_ref().map(|f| f.as_fd()))
         .map_err(|e| format!("failed to fork pid 1 into its cgroup: {e}"))?;
@@ -76,6 +79,13 @@ fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
         None => std::process::exit(init::run(ctl, &setup)),
         Some(pid) => Ok(wait_for(pid)),
     }
+}
+
+/// Move this process into a cgroup v1 directory; pid 1 inherits it. (v1
+/// has no CLONE_INTO_CGROUP, so this costs a migration.)
+fn join_v1(dir: &str) -> Result<(), String> {
+    let procs = format!("{dir}/cgroup.procs");
+    std::fs::write(&procs, b"0").map_err(|e| format!("failed to join cgroup {dir}: {e}"))
 }
 
 /// The case's cgroup directory, for forking pid 1 straight into it.

@@ -44,7 +44,9 @@ fn build(setup: &Setup) -> Result<SignalFd, String> {
         .map_err(|e| format!("failed to set hostname {:?}: {e}", setup.hostname))?;
     syscall::interface_up("lo").map_err(|e| format!("failed to bring up lo: {e}"))?;
     quiet_stdio().map_err(|e| format!("failed to point stdio at /dev/null: {e}"))?;
-    child_signals().map_err(|e| format!("failed to watch SIGCHLD: {e}"))
+    let reaper = child_signals().map_err(|e| format!("failed to watch SIGCHLD: {e}"))?;
+    super::privileges::restrict(setup.compat32)?;
+    Ok(reaper)
 }
 
 /// Nothing of pid 1's own output belongs in a case's output.

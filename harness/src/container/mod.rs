@@ -11,7 +11,9 @@ mod cgroup;
 mod exec;
 pub mod helper;
 mod init;
+pub mod limits;
 pub mod namespaces;
+mod privileges;
 pub mod protocol;
 pub mod rootfs;
 pub mod rundir;
@@ -27,7 +29,7 @@ use tracing::{debug, warn};
 pub use helper::enter_if_requested;
 pub use protocol::{ExitStatus, Node, NodeKind};
 
-use cgroup::Cgroup;
+use limits::{CaseCgroups, Events, Limits};
 use protocol::{Reply, Request, RunRequest, Setup};
 use rundir::RunDir;
 
@@ -51,6 +53,11 @@ pub struct Options {
     /// Size limit of the writable layer (everything the case changes
     /// outside `/tmp`), in bytes.
     pub layer_bytes: u64,
+    /// Processes, memory and CPU.
+    pub limits: Limits,
+    /// The image's binaries are 32-bit ones of the host's family (i386 on
+    /// x86-64); see the README's security model.
+    pub compat32: bool,
     /// The binary to execute as the helper; default: `$WRTEST_HELPER`, else
     /// the running executable (whose `main` must call [`enter_if_requested`]).
     pub helper: Option<PathBuf>,
@@ -62,6 +69,8 @@ impl Default for Options {
             hostname: "OpenWrt".into(),
             tmp_bytes: 64 << 20,
             layer_bytes: 256 << 20,
+            limits: Limits::default(),
+            compat32: false,
             helper: None,
         }
     }
@@ -144,7 +153,8 @@ pub struct Container {
     id: String,
     ctl: Option<UnixStream>,
     helper: Option<Child>,
-    cgroup: Option<Cgroup>,
+    cgroups: CaseCgroups,
+    limits: Limits,
     case_dir: Option<tempfile::TempDir>,
 }
 
@@ -158,19 +168,15 @@ impl Container {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let cgroup = match run.cgroups() {
-            Some(parent) => Some(
-                Cgroup::create(parent, &id)
-                    .map_err(|e| host("create cgroup", &parent.join(&id), e))?,
-            ),
-            None => None,
-        };
-        let setup = setup_for(rootfs, case_dir.path(), &cgroup, options);
+        let cgroups = CaseCgroups::create(run.cgroups(), run.controllers(), &id, &options.limits)
+            .map_err(|e| host("create the cgroups of", case_dir.path(), e))?;
+        let setup = setup_for(rootfs, case_dir.path(), &cgroups, options);
         let mut container = Container {
             id,
             ctl: None,
             helper: None,
-            cgroup,
+            cgroups,
+            limits: options.limits,
             case_dir: Some(case_dir),
         };
         let started = Instant::now();
@@ -333,12 +339,7 @@ impl Container {
         drop(self.ctl.take());
         let helper = self.wait_helper();
         debug!(id = %self.id, micros = started.elapsed().as_micros() as u64, "helper reaped");
-        let cgroup = match self.cgroup.take() {
-            Some(cg) => cg
-                .destroy(Duration::from_secs(10))
-                .map_err(|e| host("remove cgroup", cg.path(), e)),
-            None => Ok(()),
-        };
+        let cgroup = self.remove_cgroups();
         debug!(id = %self.id, micros = started.elapsed().as_micros() as u64, "cgroup removed");
         let dir = match self.case_dir.take() {
             Some(dir) => {
@@ -352,6 +353,34 @@ impl Container {
         helper.and(cgroup).and(dir)
     }
 
+    /// Kill what is left in the case's cgroup and remove its directories.
+    fn remove_cgroups(&mut self) -> Result<()> {
+        if let Some(dir) = self.cgroups.v2.take() {
+            cgroup::remove(&dir, Duration::from_secs(10))
+                .map_err(|e| host("remove cgroup", &dir, e))?;
+        }
+        let first = self
+            .cgroups
+            .v1
+            .first()
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default();
+        self.cgroups
+            .remove_v1()
+            .map_err(|e| host("remove the v1 cgroups of", &first, e))
+    }
+
+    /// Counters that grow when the case runs into a limit.
+    pub fn limit_events(&self) -> Events {
+        let controllers = RunDir::current().map(|r| r.controllers()).unwrap_or(&[]);
+        self.cgroups.events(controllers)
+    }
+
+    /// The limits this container was started with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Reap the helper, killing it (and so pid 1) if pid 1 does not exit soon.
     fn wait_helper(&mut self) -> Result<()> {
         let Some(mut child) = self.helper.take() else {
@@ -363,8 +392,8 @@ impl Container {
             .unwrap_or(false);
         if !exited {
             warn!(id = %self.id, "container pid 1 did not exit when asked; killing it");
-            if let Some(cg) = &self.cgroup {
-                let _ = std::fs::write(cg.path().join("cgroup.kill"), "1");
+            if let Some(cg) = &self.cgroups.v2 {
+                let _ = std::fs::write(cg.join("cgroup.kill"), "1");
             }
             let _ = child.kill();
         }
@@ -447,7 +476,7 @@ fn make_case_dir(run: &Path) -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-fn setup_for(rootfs: &Path, case: &Path, cgroup: &Option<Cgroup>, options: &Options) -> Setup {
+fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Options) -> Setup {
     let at = |sub: &str| case.join(sub).to_string_lossy().into_owned();
     Setup {
         lower: rootfs.to_string_lossy().into_owned(),
@@ -455,10 +484,17 @@ fn setup_for(rootfs: &Path, case: &Path, cgroup: &Option<Cgroup>, options: &Opti
         layer_bytes: options.layer_bytes,
         root: at("root"),
         hostname: options.hostname.clone(),
-        cgroup: cgroup
+        cgroup: cgroups
+            .v2
             .as_ref()
-            .map(|c| c.path().to_string_lossy().into_owned()),
+            .map(|c| c.to_string_lossy().into_owned()),
+        join: cgroups
+            .v1
+            .iter()
+            .map(|(_, d)| d.to_string_lossy().into_owned())
+            .collect(),
         tmp_bytes: options.tmp_bytes,
+        compat32: options.compat32,
     }
 }
 

@@ -26,10 +26,16 @@ pub struct Setup {
     pub root: String,
     /// The container's hostname.
     pub hostname: String,
-    /// A cgroup v2 directory to join before the namespaces are made.
+    /// The case's cgroup v2 directory: pid 1 is forked straight into it.
     pub cgroup: Option<String>,
+    /// cgroup v1 directories (hybrid hosts) the helper joins before forking
+    /// pid 1, so the limits there apply to the whole container.
+    pub join: Vec<String>,
     /// Size of the container's `/tmp` tmpfs, in bytes.
     pub tmp_bytes: u64,
+    /// The image runs 32-bit binaries of the host's family (i386 on
+    /// x86-64): no seccomp filter then (see `privileges`).
+    pub compat32: bool,
 }
 
 /// A request from the harness to the container's pid 1.

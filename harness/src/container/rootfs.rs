@@ -31,6 +31,8 @@ pub trait Kernel {
     fn symlink(&self, target: &str, link: &Path) -> io::Result<()>;
     /// Make `new_root` the root and detach the old one.
     fn pivot_root(&self, new_root: &Path) -> io::Result<()>;
+    /// Whether a path exists (kernel files vary between kernels).
+    fn exists(&self, path: &Path) -> bool;
 }
 
 /// A failed step, with the path it was about.
@@ -107,6 +109,7 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
 
     mount_proc(k, root)?;
     mount_dev(k, root)?;
+    protect_proc(k, root)?;
     mount_tmp(k, root, setup.tmp_bytes)?;
     mount_sys(k, root)?;
     at("pivot_root into", root, k.pivot_root(root))
@@ -140,6 +143,47 @@ fn mount_proc(k: &impl Kernel, root: &Path) -> Result<()> {
         &proc,
         k.mount("proc", &proc, "proc", flags, ""),
     )
+}
+
+/// Kernel knobs under /proc that reach past the container, made read-only.
+const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus", "fs"];
+/// Files under /proc that show host secrets, hidden behind /dev/null.
+const PROC_MASKED: &[&str] = &["kcore", "keys", "timer_list", "sched_debug", "kallsyms"];
+
+/// Like a default container runtime: /proc/sys and friends read-only, the
+/// host's kernel memory and keys hidden.
+fn protect_proc(k: &impl Kernel, root: &Path) -> Result<()> {
+    let proc = root.join("proc");
+    let bind_ro = MsFlags::MS_BIND
+        | MsFlags::MS_REMOUNT
+        | MsFlags::MS_RDONLY
+        | MsFlags::MS_NOSUID
+        | MsFlags::MS_NODEV
+        | MsFlags::MS_NOEXEC;
+    for name in PROC_READ_ONLY {
+        let path = proc.join(name);
+        if k.exists(&path) {
+            let src = path.to_string_lossy().into_owned();
+            at(
+                "bind",
+                &path,
+                k.mount(&src, &path, "", MsFlags::MS_BIND | MsFlags::MS_REC, ""),
+            )?;
+            at("make read-only", &path, k.mount("", &path, "", bind_ro, ""))?;
+        }
+    }
+    let null = root.join("dev/null").to_string_lossy().into_owned();
+    for name in PROC_MASKED {
+        let path = proc.join(name);
+        if k.exists(&path) {
+            at(
+                "mask",
+                &path,
+                k.mount(&null, &path, "", MsFlags::MS_BIND, ""),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// A tmpfs `/dev` with only harmless nodes: no host disk or console is reachable.
@@ -245,6 +289,10 @@ fn mount_sys(k: &impl Kernel, root: &Path) -> Result<()> {
 pub struct RealKernel;
 
 impl Kernel for RealKernel {
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
     fn mount(
         &self,
         src: &str,
@@ -345,6 +393,9 @@ mod tests {
         fn pivot_root(&self, new_root: &Path) -> io::Result<()> {
             self.log(format!("pivot_root {}", new_root.display()))
         }
+        fn exists(&self, _: &Path) -> bool {
+            true
+        }
     }
 
     fn setup() -> Setup {
@@ -355,6 +406,8 @@ mod tests {
             root: "/run/wrtest/c1/root".into(),
             hostname: "OpenWrt".into(),
             cgroup: None,
+            join: Vec::new(),
+            compat32: false,
             tmp_bytes: 1 << 20,
         }
     }
@@ -373,7 +426,7 @@ mod tests {
         assert_eq!(calls.last().unwrap(), "pivot_root /run/wrtest/c1/root");
         for call in &calls[1..] {
             let path = call
-                .split_whitespace()
+                .split(' ')
                 .nth(if call.starts_with("mount") { 2 } else { 1 })
                 .unwrap();
             assert!(
@@ -395,6 +448,31 @@ mod tests {
         assert_eq!(nodes.len(), DEVICES.len());
         assert!(nodes.iter().all(|n| n.contains("/dev/")));
         assert!(nodes.contains(&"mknod /run/wrtest/c1/root/dev/null 1:3".to_string()));
+    }
+
+    #[test]
+    fn proc_knobs_are_read_only_and_secrets_masked_after_dev_exists() {
+        let k = Recorder::default();
+        build(&k, &setup()).unwrap();
+        let calls = k.0.into_inner();
+        let pos = |needle: &str| {
+            calls
+                .iter()
+                .position(|c| c.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle}"))
+        };
+        assert!(pos("root/proc/sys ") > pos("mount proc"));
+        assert!(
+            pos("mount /run/wrtest/c1/root/dev/null /run/wrtest/c1/root/proc/kcore")
+                > pos("mknod /run/wrtest/c1/root/dev/null")
+        );
+        assert!(
+            calls
+                .iter()
+                .filter(|c| c.contains("/proc/sysrq-trigger"))
+                .count()
+                == 2
+        );
     }
 
     #[test]

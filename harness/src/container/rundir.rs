@@ -15,12 +15,14 @@ use std::time::Duration;
 use tracing::{debug, warn};
 
 use super::cgroup;
+use super::limits::{self, Controller, Placement};
 
 /// State of this process's run.
 #[derive(Debug)]
 pub struct RunDir {
     dir: PathBuf,
     cgroups: Option<PathBuf>,
+    controllers: Vec<Controller>,
     _lock: File,
 }
 
@@ -66,6 +68,18 @@ impl RunDir {
         if cgroups.is_none() {
             warn!("no writable cgroup v2 hierarchy: teardown relies on the pid namespace alone");
         }
+        let controllers = limits::discover(cgroups.as_deref(), &name);
+        record_v1_dirs(&dir, &controllers)?;
+        let missing: Vec<&str> = limits::CONTROLLERS
+            .into_iter()
+            .filter(|c| !controllers.iter().any(|k| k.name == *c))
+            .collect();
+        if !missing.is_empty() {
+            warn!(
+                "cgroup controllers unavailable, so these limits are not enforced: {}",
+                missing.join(", ")
+            );
+        }
         // Test binaries with libtest's own main never call `finish`.
         if let Err(e) = crate::syscall::at_exit(finish_at_exit) {
             warn!("failed to register the run directory's cleanup at exit: {e}");
@@ -73,6 +87,7 @@ impl RunDir {
         Ok(RunDir {
             dir,
             cgroups,
+            controllers,
             _lock: lock,
         })
     }
@@ -87,6 +102,11 @@ impl RunDir {
         self.cgroups.as_deref()
     }
 
+    /// The cgroup controllers cases can be limited with.
+    pub fn controllers(&self) -> &[Controller] {
+        &self.controllers
+    }
+
     /// Remove this run's (by now empty) directories. Call once all
     /// containers are gone, at the end of a run.
     pub fn finish() {
@@ -98,7 +118,42 @@ impl RunDir {
                     let _ = std::fs::remove_dir(parent);
                 }
             }
+            remove_v1_dirs(&run.dir);
             let _ = std::fs::remove_dir_all(&run.dir);
+        }
+    }
+}
+
+/// The file in a run directory listing its cgroup v1 directories, so that
+/// a later run can remove them if this one is killed.
+const V1_LIST: &str = "cgroups-v1";
+
+fn record_v1_dirs(dir: &Path, controllers: &[Controller]) -> Result<(), RunDirError> {
+    let list: String = controllers
+        .iter()
+        .filter_map(|c| match &c.placement {
+            Placement::V1(d) => Some(format!("{}\n", d.display())),
+            Placement::V2 => None,
+        })
+        .collect();
+    let path = dir.join(V1_LIST);
+    std::fs::write(&path, list).map_err(|e| RunDirError::new("write", &path, e))
+}
+
+/// Remove the v1 directories a run recorded: case directories first (their
+/// processes are gone with the v2 cgroup), then the run's own, then the
+/// shared `wrtest` parent if no other run uses it.
+fn remove_v1_dirs(run_dir: &Path) {
+    let list = std::fs::read_to_string(run_dir.join(V1_LIST)).unwrap_or_default();
+    for dir in list.lines().map(PathBuf::from) {
+        if let Ok(cases) = std::fs::read_dir(&dir) {
+            for case in cases.flatten().filter(|e| e.path().is_dir()) {
+                let _ = limits::remove_when_empty(&case.path());
+            }
+        }
+        let _ = limits::remove_when_empty(&dir);
+        if let Some(parent) = dir.parent() {
+            let _ = std::fs::remove_dir(parent);
         }
     }
 }
@@ -140,6 +195,7 @@ pub fn clean_stale(base: &Path, cgroup_base: Option<&Path>) -> usize {
                 warn!("failed to remove stale cgroup {}: {e}", cg.display());
             }
         }
+        remove_v1_dirs(&entry.path());
         match std::fs::remove_dir_all(entry.path()) {
             Ok(()) => cleaned += 1,
             Err(e) => warn!(
