@@ -44,10 +44,11 @@ impl Project {
         let root = config.path.parent().unwrap_or(Path::new(".")).to_owned();
         let run = crate::container::rundir::RunDir::current()
             .map_err(crate::container::ContainerError::RunDir)?;
-        let fixtures = Fixtures::new(
-            vec![root.join("fixtures/packages")],
-            run.path().join("fixtures"),
-        );
+        let dirs = vec![
+            root.join("fixtures/packages"),
+            root.join("fixtures/hostile"),
+        ];
+        let fixtures = Fixtures::new(dirs, run.path().join("fixtures"));
         Ok(Project { config, fixtures })
     }
 
@@ -121,6 +122,11 @@ impl Testbed {
         &self.image
     }
 
+    /// The container, read-only (limit counters, id).
+    pub fn container_ref(&self) -> &Container {
+        &self.container
+    }
+
     /// The container itself, for everything else.
     pub fn container(&mut self) -> &mut Container {
         &mut self.container
@@ -157,12 +163,22 @@ impl Testbed {
 
     /// Remove packages by name.
     pub fn remove(&mut self, names: &[String], autoremove: bool) -> Result<Transaction, Error> {
+        self.remove_with(names, autoremove, Duration::from_secs(120))
+    }
+
+    /// Remove packages by name, with a timeout.
+    pub fn remove_with(
+        &mut self,
+        names: &[String],
+        autoremove: bool,
+        timeout: Duration,
+    ) -> Result<Transaction, Error> {
         self.require_opkg()?;
         Ok(opkg::remove(
             &mut self.container,
             names,
             autoremove,
-            Duration::from_secs(120),
+            timeout,
         )?)
     }
 

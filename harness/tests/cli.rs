@@ -191,3 +191,126 @@ fn images_lists_the_configured_ids() {
         "{text}"
     );
 }
+
+/// The failure text libtest-mimic prints for `name`.
+fn failure_of<'a>(text: &'a str, name: &str) -> &'a str {
+    let start = text
+        .find(&format!("---- {name} ----"))
+        .unwrap_or_else(|| panic!("no failure section for {name}:\n{text}"));
+    let rest = &text[start + 6..];
+    &rest[..rest
+        .find("\n---- ")
+        .or_else(|| rest.find("\nfailures:"))
+        .unwrap_or(rest.len())]
+}
+
+#[test]
+fn hostile_cases_fail_naming_the_limit_they_hit_while_the_neighbour_passes() {
+    let suite = common::root().join("fixtures/hostile/suite.toml");
+    let out = wrtest(&["run", suite.to_str().unwrap()]);
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let image = common::IMAGE;
+    assert!(
+        failure_of(&text, &format!("hostile::fork_bomb::{image}"))
+            .contains("process limit reached"),
+        "{text}"
+    );
+    assert!(
+        failure_of(&text, &format!("hostile::memory_hog::{image}"))
+            .contains("memory limit reached"),
+        "{text}"
+    );
+    assert!(
+        failure_of(&text, &format!("hostile::fill_tmp::{image}"))
+            .contains("/tmp full: all 8 MiB used (limits.tmp)"),
+        "{text}"
+    );
+    assert!(
+        failure_of(&text, &format!("hostile::endless::{image}")).contains("(timed out)"),
+        "{text}"
+    );
+    let late = failure_of(&text, &format!("hostile::out_of_time::{image}"));
+    assert!(
+        late.contains("case time limit reached: 1s (limits.time)"),
+        "{late}"
+    );
+    assert!(text.contains("5 failed"), "{text}");
+    assert!(
+        !text.contains(&format!("---- hostile::neighbour::{image}")),
+        "{text}"
+    );
+}
+
+/// Start `wrtest run` on a suite whose only case sleeps with `marker`, and
+/// wait until that sleep runs inside the container.
+fn start_slow_run(dir: &Path, marker: &str) -> std::process::Child {
+    let body = format!("images = [\"{}\"]\n[[case]]\nname = \"slow\"\n[[case.step]]\nrun = \"sleep {marker}\"\ntimeout = 120\n", common::IMAGE);
+    let file = suite(dir, &body);
+    let child = Command::new(common::wrtest_bin())
+        .args(["run", &file])
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if !common::processes_with(&format!("sleep {marker}")).is_empty() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the slow case never started");
+}
+
+fn run_state_of(pid: u32) -> Vec<std::path::PathBuf> {
+    let name = format!("run-{pid}");
+    [
+        Path::new("/run/wrtest").join(&name),
+        Path::new("/sys/fs/cgroup/unified/wrtest").join(&name),
+        Path::new("/sys/fs/cgroup/wrtest").join(&name),
+    ]
+    .into_iter()
+    .filter(|p| p.exists())
+    .collect()
+}
+
+#[test]
+fn sigint_tears_down_every_live_container_before_exiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = start_slow_run(dir.path(), "31415");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(common::processes_with("sleep 31415").is_empty());
+    assert_eq!(run_state_of(child.id()), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn after_sigkill_the_containers_die_and_the_next_run_removes_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = start_slow_run(dir.path(), "27182");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for _ in 0..100 {
+        if common::processes_with("sleep 27182").is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        common::processes_with("sleep 27182").is_empty(),
+        "a container outlived its SIGKILLed runner"
+    );
+    assert!(
+        !run_state_of(child.id()).is_empty(),
+        "a killed run leaves its state for the next run"
+    );
+    let next = wrtest(&["run", "--list", &suite(dir.path(), "images = [\"openwrt-19.07.5-x86-64\"]\n[[case]]\nname = \"x\"\n[[case.step]]\nrun = \"true\"\n")]);
+    assert_eq!(next.status.code(), Some(0), "{}", text(&next));
+    assert_eq!(run_state_of(child.id()), Vec::<std::path::PathBuf>::new());
+}

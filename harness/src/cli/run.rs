@@ -43,6 +43,7 @@ pub struct RunArgs {
 
 /// Run and map the outcome to an exit code.
 pub fn run(args: RunArgs) -> Result<i32, Error> {
+    runner::interrupt::tear_down_on_signals();
     let mut paths = args.paths.clone();
     if paths.is_empty() && args.ipks.is_empty() {
         paths.push(default_suites()?);

@@ -16,7 +16,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use super::exec;
-use super::protocol::{self, Node, NodeKind, Reply, Request, Setup};
+use super::protocol::{self, Node, NodeKind, Reply, Request, Setup, Usage};
 use super::rootfs::{self, RealKernel};
 use crate::syscall;
 
@@ -132,6 +132,16 @@ fn answer(
                 ),
             }
         }
+        Request::Usage => match usage() {
+            Ok(usage) => protocol::send(ctl, &Reply::Usage(usage), &[]),
+            Err(e) => protocol::send(
+                ctl,
+                &Reply::Failed(format!(
+                    "failed to measure /tmp and the writable layer: {e}"
+                )),
+                &[],
+            ),
+        },
         Request::WriteFile { path, mode } => match write_file(&path, mode, &input) {
             Ok(()) => protocol::send(ctl, &Reply::Written, &[]),
             Err(e) => protocol::send(
@@ -149,6 +159,24 @@ fn answer(
             ),
         },
     }
+}
+
+/// Overlayfs reports its upper layer's filesystem for `/`: the sized tmpfs.
+fn usage() -> nix::Result<Usage> {
+    let measure = |path: &str| -> nix::Result<(u64, u64)> {
+        let st = nix::sys::statvfs::statvfs(path)?;
+        let block = st.fragment_size() as u64;
+        let total = st.blocks() as u64 * block;
+        Ok((total - st.blocks_free() as u64 * block, total))
+    };
+    let (layer_used, layer_total) = measure("/")?;
+    let (tmp_used, tmp_total) = measure("/tmp")?;
+    Ok(Usage {
+        layer_used,
+        layer_total,
+        tmp_used,
+        tmp_total,
+    })
 }
 
 fn write_file(path: &str, mode: u32, content: &[u8]) -> io::Result<()> {

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use tracing::{debug, warn};
 
 pub use helper::enter_if_requested;
-pub use protocol::{ExitStatus, Node, NodeKind};
+pub use protocol::{ExitStatus, Node, NodeKind, Usage};
 
 use limits::{CaseCgroups, Events, Limits};
 use protocol::{Reply, Request, RunRequest, Setup};
@@ -323,6 +323,18 @@ impl Container {
             (Reply::Failed(message), _) => Err(self.inside(message)),
             (other, _) => {
                 Err(self.inside(format!("unexpected reply {other:?} to an inspect request")))
+            }
+        }
+    }
+
+    /// How full the writable layer and `/tmp` are.
+    pub fn usage(&mut self) -> Result<Usage> {
+        self.send(&Request::Usage, &[])?;
+        match self.receive()? {
+            (Reply::Usage(usage), _) => Ok(usage),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => {
+                Err(self.inside(format!("unexpected reply {other:?} to a usage request")))
             }
         }
     }

@@ -50,6 +50,8 @@ pub enum Request {
         /// Permission bits.
         mode: u32,
     },
+    /// How full the writable layer and `/tmp` are.
+    Usage,
     /// Describe a path (and read it when it is a regular file).
     Inspect {
         /// Absolute path inside the container.
@@ -129,8 +131,44 @@ pub enum Reply {
     /// The path does not exist (`None`) or is described; a content blob
     /// follows for regular files.
     Inspected(Option<Node>),
+    /// Space used and available.
+    Usage(Usage),
     /// The request failed; the text says why.
     Failed(String),
+}
+
+/// Space in the container's two size-limited filesystems, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Writable layer (overlayfs reports its upper layer's tmpfs).
+    pub layer_used: u64,
+    /// Writable layer size.
+    pub layer_total: u64,
+    /// `/tmp` used.
+    pub tmp_used: u64,
+    /// `/tmp` size.
+    pub tmp_total: u64,
+}
+
+impl Usage {
+    /// Names of the filesystems that are (nearly: under 64 KiB left) full.
+    pub fn full(&self) -> Vec<String> {
+        let near = |used: u64, total: u64| total > 0 && total.saturating_sub(used) < 64 * 1024;
+        let mut full = Vec::new();
+        if near(self.layer_used, self.layer_total) {
+            full.push(format!(
+                "writable layer full: all {} MiB used (limits.layer)",
+                self.layer_total >> 20
+            ));
+        }
+        if near(self.tmp_used, self.tmp_total) {
+            full.push(format!(
+                "/tmp full: all {} MiB used (limits.tmp)",
+                self.tmp_total >> 20
+            ));
+        }
+        full
+    }
 }
 
 /// Write one frame: a header and its blobs.

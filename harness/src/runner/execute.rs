@@ -7,11 +7,13 @@ use std::panic::AssertUnwindSafe;
 
 use super::plan::CaseRun;
 use super::{checks, snapshot, Context};
+use crate::container::limits::{Events, Limits};
 use crate::container::Options;
 use crate::opkg::{InstallOptions, Transaction};
-use crate::spec::{Action, Located, PackageRef, Step};
+use crate::spec::{Action, Case, Located, Matcher, PackageRef, Step};
 use crate::testbed::Testbed;
 use crate::{error_chain, Error};
+use std::time::{Duration, Instant};
 
 /// Lines of output shown in a failure message, from the end.
 const SHOWN_LINES: usize = 40;
@@ -58,23 +60,93 @@ fn run_steps(ctx: &Context, run: &CaseRun) -> Result<(), String> {
         .images
         .get(&run.image)
         .ok_or_else(|| format!("image {} was not prepared", run.image))?;
-    let options = Options {
-        hostname: case.hostname.clone().unwrap_or_else(|| "OpenWrt".into()),
-        ..Options::default()
-    };
+    let options = options_for(case);
     let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options)
         .map_err(|e| setup_failure(&e))?;
+    let clock = CaseClock::start(case.limits.time);
     install_first(ctx, run, &mut bed)?;
     for step in &case.steps {
-        run_step(run, &mut bed, step).map_err(|failure| {
+        let timeout = clock
+            .bound(step.timeout)
+            .ok_or_else(|| clock.exceeded(step))?;
+        run_step(run, &mut bed, step, timeout).map_err(|failure| {
             let what = describe(&step.action);
             format!(
-                "step {} ({what}) at {} on {}:\n{failure}",
-                step.index, step.location, run.image
+                "step {} ({what}) at {} on {}:\n{failure}{}",
+                step.index,
+                step.location,
+                run.image,
+                clock.note()
             )
         })?;
     }
     Ok(())
+}
+
+/// Container options from the case: hostname and limits, harness defaults
+/// where the suite says nothing.
+fn options_for(case: &Case) -> Options {
+    let defaults = Options::default();
+    let l = &case.limits;
+    Options {
+        hostname: case.hostname.clone().unwrap_or_else(|| "OpenWrt".into()),
+        tmp_bytes: l.tmp_bytes.unwrap_or(defaults.tmp_bytes),
+        layer_bytes: l.layer_bytes.unwrap_or(defaults.layer_bytes),
+        limits: Limits {
+            pids: l.pids.unwrap_or(defaults.limits.pids),
+            memory_bytes: l.memory_bytes.unwrap_or(defaults.limits.memory_bytes),
+            cpus: l
+                .cpu_millis
+                .map_or(defaults.limits.cpus, |m| f64::from(m) / 1000.0),
+        },
+        ..defaults
+    }
+}
+
+/// The case's wall-clock limit (`limits.time`), if it has one.
+struct CaseClock {
+    started: Instant,
+    limit: Option<Duration>,
+}
+
+impl CaseClock {
+    fn start(limit: Option<Duration>) -> CaseClock {
+        CaseClock {
+            started: Instant::now(),
+            limit,
+        }
+    }
+
+    /// The step's timeout, cut to what is left of the case's time; `None`
+    /// when nothing is left.
+    fn bound(&self, step: Duration) -> Option<Duration> {
+        let Some(limit) = self.limit else {
+            return Some(step);
+        };
+        let left = limit.saturating_sub(self.started.elapsed());
+        (!left.is_zero()).then(|| step.min(left))
+    }
+
+    fn exceeded(&self, step: &Step) -> String {
+        let limit = self.limit.unwrap_or_default();
+        format!(
+            "case time limit reached: {}s (limits.time) ran out before step {} at {}",
+            limit.as_secs_f64(),
+            step.index,
+            step.location
+        )
+    }
+
+    /// A note for a failure when the case's clock was what cut it short.
+    fn note(&self) -> String {
+        match self.limit {
+            Some(limit) if self.started.elapsed() >= limit => format!(
+                "\n- case time limit reached: {}s (limits.time)",
+                limit.as_secs_f64()
+            ),
+            _ => String::new(),
+        }
+    }
 }
 
 fn setup_failure(e: &Error) -> String {
@@ -104,9 +176,16 @@ fn install_first(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<(), 
     ))
 }
 
-fn run_step(run: &CaseRun, bed: &mut Testbed, step: &Step) -> Result<(), String> {
-    let (mut failures, recorded) = act(bed, step).map_err(|e| error_chain(&e))?;
+fn run_step(
+    run: &CaseRun,
+    bed: &mut Testbed,
+    step: &Step,
+    timeout: Duration,
+) -> Result<(), String> {
+    let before = bed.container().limit_events();
+    let (mut failures, recorded) = act(bed, step, timeout).map_err(|e| error_chain(&e))?;
     failures.extend(state_checks(bed, step).map_err(|e| error_chain(&e))?);
+    failures.extend(limits_reached(bed, &before));
     if let (Some(name), Some(content)) = (&step.snapshot, &recorded.snapshot) {
         if let Err(panic) = std::panic::catch_unwind(|| {
             snapshot::assert(&run.suite.path, &run.suite.name, name, &run.image, content)
@@ -138,7 +217,24 @@ struct Recorded {
     details: String,
 }
 
-fn act(bed: &mut Testbed, step: &Step) -> Result<(Vec<String>, Recorded), Error> {
+/// Limits the step ran into, by name: each is a failure of its own.
+fn limits_reached(bed: &mut Testbed, before: &Events) -> Vec<String> {
+    let limits = *bed.container().limits();
+    let mut reached = bed
+        .container()
+        .limit_events()
+        .reached_since(before, &limits);
+    if let Ok(usage) = bed.container().usage() {
+        reached.extend(usage.full());
+    }
+    reached
+}
+
+fn act(
+    bed: &mut Testbed,
+    step: &Step,
+    timeout: Duration,
+) -> Result<(Vec<String>, Recorded), Error> {
     match &step.action {
         Action::Run {
             command,
@@ -147,29 +243,14 @@ fn act(bed: &mut Testbed, step: &Step) -> Result<(Vec<String>, Recorded), Error>
             stdout,
             stderr,
         } => {
-            let input = stdin.as_deref().unwrap_or("").as_bytes();
-            let output =
-                bed.container()
-                    .exec(&["/bin/sh", "-c", command], &[], input, step.timeout)?;
-            let failures = checks::run_step(
-                output.status,
-                *exit,
-                &output.stdout_text(),
-                &output.stderr_text(),
-                (stdout.as_ref(), stderr.as_ref()),
-            );
-            let details = format!(
-                "--- stdout\n{}--- stderr\n{}",
-                tail(&output.stdout_text()),
-                tail(&output.stderr_text())
-            );
-            Ok((
-                failures,
-                Recorded {
-                    snapshot: Some(snapshot::of_output(command, &output)),
-                    details,
-                },
-            ))
+            let expect = (*exit, stdout.as_ref(), stderr.as_ref());
+            act_run(
+                bed,
+                command,
+                stdin.as_deref().unwrap_or(""),
+                expect,
+                timeout,
+            )
         }
         Action::Install {
             packages,
@@ -182,7 +263,7 @@ fn act(bed: &mut Testbed, step: &Step) -> Result<(Vec<String>, Recorded), Error>
                 .collect();
             let options = InstallOptions {
                 force_reinstall: *force_reinstall,
-                timeout: Some(step.timeout),
+                timeout: Some(timeout),
             };
             let tx = bed.install_with(&refs, &options)?;
             Ok((checks::transaction(&tx, outcome), recorded_tx(&tx)))
@@ -192,11 +273,41 @@ fn act(bed: &mut Testbed, step: &Step) -> Result<(Vec<String>, Recorded), Error>
             autoremove,
             outcome,
         } => {
-            let tx = bed.remove(names, *autoremove)?;
+            let tx = bed.remove_with(names, *autoremove, timeout)?;
             Ok((checks::transaction(&tx, outcome), recorded_tx(&tx)))
         }
         Action::Check => Ok((Vec::new(), Recorded::default())),
     }
+}
+
+type RunExpect<'a> = (i32, Option<&'a Matcher>, Option<&'a Matcher>);
+
+fn act_run(
+    bed: &mut Testbed,
+    command: &str,
+    stdin: &str,
+    expect: RunExpect<'_>,
+    timeout: Duration,
+) -> Result<(Vec<String>, Recorded), Error> {
+    let output =
+        bed.container()
+            .exec(&["/bin/sh", "-c", command], &[], stdin.as_bytes(), timeout)?;
+    let (stdout, stderr) = (output.stdout_text(), output.stderr_text());
+    let failures = checks::run_step(
+        output.status,
+        expect.0,
+        &stdout,
+        &stderr,
+        (expect.1, expect.2),
+    );
+    let details = format!("--- stdout\n{}--- stderr\n{}", tail(&stdout), tail(&stderr));
+    Ok((
+        failures,
+        Recorded {
+            snapshot: Some(snapshot::of_output(command, &output)),
+            details,
+        },
+    ))
 }
 
 fn recorded_tx(tx: &Transaction) -> Recorded {
@@ -266,18 +377,55 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
-/// The last lines of an output, with a note when some were cut.
+/// The last lines of an output, runs of one repeated line folded, with a
+/// note when some were cut.
 fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines = fold_repeats(text);
     let start = lines.len().saturating_sub(SHOWN_LINES);
     let cut = if start > 0 {
         format!("[{start} earlier lines cut]\n")
     } else {
         String::new()
     };
-    let mut shown = lines[start..].join("\n");
-    if !shown.is_empty() {
-        shown.push('\n');
-    }
+    let shown: String = lines[start..].iter().map(|l| format!("{l}\n")).collect();
     cut + &shown
+}
+
+/// `line` followed by `[the line above, N more times]` for a run of equal lines.
+fn fold_repeats(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut repeats = 0;
+    let mut last: Option<&str> = None;
+    for line in text.lines() {
+        if last == Some(line) {
+            repeats += 1;
+            continue;
+        }
+        if repeats > 0 {
+            out.push(format!("[the line above, {repeats} more times]"));
+        }
+        repeats = 0;
+        out.push(line.to_owned());
+        last = Some(line);
+    }
+    if repeats > 0 {
+        out.push(format!("[the line above, {repeats} more times]"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_lines_are_folded_and_long_output_cut() {
+        assert_eq!(
+            tail("a\nb\nb\nb\nc\n"),
+            "a\nb\n[the line above, 2 more times]\nc\n"
+        );
+        let long: String = (0..100).map(|i| format!("{i}\n")).collect();
+        let shown = tail(&long);
+        assert!(shown.starts_with("[60 earlier lines cut]\n60\n") && shown.ends_with("99\n"));
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod checks;
 pub mod execute;
+pub mod interrupt;
 pub mod plan;
 pub mod snapshot;
 
@@ -51,6 +52,7 @@ pub struct Context {
 pub fn cargo_main(suites_dir: &Path) -> ! {
     crate::container::enter_if_requested();
     init_logging();
+    interrupt::tear_down_on_signals();
     let args = Arguments::from_args();
     let options = RunOptions {
         paths: vec![suites_dir.to_owned()],

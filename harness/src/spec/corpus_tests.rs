@@ -101,6 +101,36 @@ const CORPUS: &[(&str, usize, usize, &str)] = &[
         12,
         "dates and times are not supported",
     ),
+    (
+        "limits-unknown-key.toml",
+        5,
+        1,
+        "unknown key `memroy` in a `limits` table",
+    ),
+    (
+        "limits-bad-size.toml",
+        6,
+        12,
+        "invalid size \"1.5G\" for `memory`: expected a whole number",
+    ),
+    (
+        "limits-zero-pids.toml",
+        4,
+        8,
+        "between 1 and 4194304, found 0",
+    ),
+    (
+        "limits-wrong-type.toml",
+        5,
+        19,
+        "expected a number of cores (such as 2 or 0.5) for `cpus`, found a string",
+    ),
+    (
+        "limits-small-tmp.toml",
+        4,
+        7,
+        "`tmp` must be at least 1M (1048576 bytes), found \"512K\"",
+    ),
 ];
 
 fn corpus_dir() -> PathBuf {

@@ -18,10 +18,17 @@
 //! install = ["fixture:hello-lib"]       # installed before each case's steps
 //! timeout = 30                          # default per-step timeout, seconds
 //!
+//! [limits]                              # defaults for every case
+//! memory = "256M"
+//! time = 120
+//!
 //! [[case]]
 //! name = "prints_greeting"
 //! install = ["fixture:hello"]           # after the suite's `install`
 //! hostname = "OpenWrt"
+//!
+//!   [case.limits]                       # overrides the suite's, key by key
+//!   pids = 64
 //!
 //!   [[case.step]]
 //!   run = "hello world"
@@ -45,6 +52,7 @@
 //! | `images` | array of image ids | none; then every case must set `images` |
 //! | `install` | array of package references | `[]` |
 //! | `timeout` | seconds, an integer or float greater than 0 | 60 |
+//! | `limits` | resource limits for every case; see below | harness defaults |
 //! | `case` | the `[[case]]` tables; at least one | |
 //!
 //! ## `[[case]]`
@@ -57,7 +65,27 @@
 //! | `ignore` | boolean; an ignored case runs only with `--ignored` | `false` |
 //! | `hostname` | the container's hostname (1 to 63 of `A-Za-z0-9-.`) | unset |
 //! | `timeout` | per-step default for this case, seconds | the suite's |
+//! | `limits` | resource limits; each key set here replaces the suite's | the suite's |
 //! | `step` | the `[[case.step]]` tables, in order; at least one | |
+//!
+//! ## `[limits]` and `[case.limits]`
+//!
+//! Every key is optional. A case takes each key from its own table when it
+//! sets it, else from the suite's, else the harness default applies; the
+//! result is the case's [`LimitsSpec`].
+//!
+//! | key | value |
+//! |---|---|
+//! | `pids` | most processes and threads alive at once, 1 to 4194304 |
+//! | `memory` | most memory, a size |
+//! | `cpus` | CPU bandwidth in cores, 0.001 to 64, such as `2` or `0.5` |
+//! | `tmp` | size of the container's `/tmp` (and `/var`) tmpfs, a size |
+//! | `layer` | size of the container's writable layer (changes outside `/tmp`), a size |
+//! | `time` | wall-clock limit for the whole case, seconds greater than 0 |
+//!
+//! A size is at least 1M: an integer number of bytes, or a string of a
+//! whole number followed by `K`, `M` or `G` (powers of 1024), such as
+//! `"512M"`. Fractions are not accepted; write `"1536M"`, not `"1.5G"`.
 //!
 //! ## `[[case.step]]`
 //!
@@ -131,6 +159,7 @@ mod checks;
 mod discover;
 mod error;
 mod fields;
+mod limits;
 mod matcher;
 mod model;
 mod raw;
@@ -147,6 +176,8 @@ mod suite_tests;
 pub use discover::discover;
 pub use error::{Located, Location, SpecError};
 pub use matcher::{Matcher, Rule};
-pub use model::{Action, Case, Checks, FileCheck, FileKind, Outcome, PackageRef, Step, Suite};
+pub use model::{
+    Action, Case, Checks, FileCheck, FileKind, LimitsSpec, Outcome, PackageRef, Step, Suite,
+};
 pub use suite::{load, parse, DEFAULT_TIMEOUT};
 pub use values::ERROR_KINDS;

@@ -41,6 +41,27 @@ pub struct Case {
     pub ignore: bool,
     /// The container's hostname, if the case sets one.
     pub hostname: Option<String>,
+    /// The resource limits: each key of the case's `limits` table, else the
+    /// same key of the suite's.
+    pub limits: LimitsSpec,
+}
+
+/// Limits a suite or case asks for; `None` means the harness default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LimitsSpec {
+    /// Most processes (and threads) alive at once in the case.
+    pub pids: Option<u64>,
+    /// Most memory the case may use, in bytes.
+    pub memory_bytes: Option<u64>,
+    /// CPU bandwidth in thousandths of a core (500 is half a core).
+    pub cpu_millis: Option<u32>,
+    /// Size of the container's `/tmp` (and `/var`) tmpfs, in bytes.
+    pub tmp_bytes: Option<u64>,
+    /// Size of the container's writable layer (changes outside `/tmp`), in
+    /// bytes.
+    pub layer_bytes: Option<u64>,
+    /// Wall-clock limit for the whole case.
+    pub time: Option<Duration>,
 }
 
 /// One step of a case: an action followed by checks.

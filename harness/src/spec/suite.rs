@@ -2,8 +2,9 @@
 //! levels of the format.
 //!
 //! Owns the top-level and `[[case]]` keys, the defaults a case inherits from
-//! its suite (images, install list, timeout), and suite-wide uniqueness of
-//! case names. Steps are built by `step`.
+//! its suite (images, install list, timeout, limits), and suite-wide
+//! uniqueness of case names. Steps are built by `step`; `limits` tables by
+//! `limits`.
 
 use std::fs;
 use std::path::Path;
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use super::error::{Located, Location, SpecError};
 use super::fields::Fields;
-use super::model::{Case, PackageRef, Step, Suite};
+use super::limits;
+use super::model::{Case, LimitsSpec, PackageRef, Step, Suite};
 use super::raw;
 use super::source::Source;
 use super::step::{self, StepContext};
@@ -21,11 +23,11 @@ use super::values::{self, Registry, NAME_RULE};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Every key allowed at the top of a suite file.
-const SUITE_KEYS: &[&str] = &["name", "images", "install", "timeout", "case"];
+const SUITE_KEYS: &[&str] = &["name", "images", "install", "timeout", "limits", "case"];
 
 /// Every key a `[[case]]` table may hold.
 const CASE_KEYS: &[&str] = &[
-    "name", "images", "install", "ignore", "hostname", "timeout", "step",
+    "name", "images", "install", "ignore", "hostname", "timeout", "limits", "step",
 ];
 
 /// What every case of a suite starts from.
@@ -34,6 +36,7 @@ struct Defaults<'a> {
     images: Vec<Located<String>>,
     install: Vec<Located<PackageRef>>,
     timeout: Duration,
+    limits: LimitsSpec,
 }
 
 /// Names claimed so far in the suite.
@@ -104,6 +107,7 @@ fn defaults<'a>(root: &Fields<'_>, path: &'a Path) -> Result<Defaults<'a>, SpecE
         timeout: root
             .opt("timeout", values::timeout)?
             .unwrap_or(DEFAULT_TIMEOUT),
+        limits: limits::limits(root)?,
     })
 }
 
@@ -133,6 +137,7 @@ fn case(
     let ignore = fields.opt("ignore", |s| s.bool())?.unwrap_or(false);
     let hostname = fields.opt("hostname", values::hostname)?;
     let timeout = fields.opt("timeout", values::timeout)?;
+    let limits = limits::merged(limits::limits(fields)?, defaults.limits);
     let mut cx = StepContext {
         case: &name,
         dir: defaults.dir,
@@ -148,6 +153,7 @@ fn case(
         steps,
         ignore,
         hostname,
+        limits,
     })
 }
 

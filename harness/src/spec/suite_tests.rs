@@ -110,6 +110,7 @@ fn expected_first_case() -> Case {
         steps: vec![run_step(), install_step(), remove_step()],
         ignore: false,
         hostname: Some("OpenWrt".into()),
+        limits: LimitsSpec::default(),
     }
 }
 
@@ -216,6 +217,7 @@ fn expected_second_case() -> Case {
         steps: vec![step],
         ignore: true,
         hostname: None,
+        limits: LimitsSpec::default(),
     }
 }
 
@@ -398,6 +400,9 @@ fn arbitrary_input_never_panics() {
         "[a]\n[a.b]\nc = 1",
         "\"\" = 1",
         "images = [\"é\"]\n[[case]]\nname = \"é\"",
+        "limits = []",
+        "[limits]\nmemory = \"é\"\ntmp = \"ééG\"",
+        "limits.cpus = 1e308\nlimits.pids = -9223372036854775808",
     ];
     for text in samples {
         let _ = parse(text, Path::new(PATH));

@@ -1,9 +1,10 @@
 //! The suite format's vocabulary of values.
 //!
 //! Owns converting one raw value into a name, timeout, exit status, package
-//! reference, image id, file mode or matcher, with an error that says what
-//! was expected. Which key may hold which value is decided by the builders
-//! in `suite`, `step` and `checks`.
+//! reference, image id, file mode, matcher, size, CPU bandwidth or process
+//! count, with an error that says what was expected. Which key may hold
+//! which value is decided by the builders in `suite`, `step`, `checks` and
+//! `limits`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -35,6 +36,23 @@ pub(crate) const NAME_RULE: &str = "use only ASCII letters, digits, `_` and `-`"
 
 /// The keys a matcher table may hold.
 const MATCHER_KEYS: &[&str] = &["equals", "contains", "not_contains", "matches"];
+
+/// The smallest size a `limits` size key accepts: 1M.
+const MIN_SIZE: u64 = 1 << 20;
+
+/// The two ways of writing a size, for messages.
+const SIZE_FORMS: &str = "a size (an integer number of bytes or a string such as \"512M\")";
+
+/// The units a size string may end with, and their powers of 2.
+const SIZE_UNITS: [(char, u32); 3] = [('K', 10), ('M', 20), ('G', 30)];
+
+/// The most processes a case may ask for: the kernel's own ceiling on pids
+/// (`PID_MAX_LIMIT` on 64-bit), so a larger value could never be applied.
+const MAX_PIDS: u64 = 1 << 22;
+
+/// The CPU bandwidth a case may ask for, in cores: a thousandth (the unit
+/// it is stored in) up to 64.
+const CPUS_RANGE: std::ops::RangeInclusive<f64> = 0.001..=64.0;
 
 /// Names already used in a suite, so a second use can point at the first.
 #[derive(Default)]
@@ -198,6 +216,82 @@ fn error_kind(spot: &Spot<'_>) -> Result<String, SpecError> {
         "unknown error kind {s:?}; expected one of {}",
         ERROR_KINDS.join(", ")
     )))
+}
+
+/// A size in bytes, at least 1M: an integer number of bytes, or a string
+/// of a whole number followed by `K`, `M` or `G` (powers of 1024).
+pub(crate) fn size(spot: Spot<'_>) -> Result<u64, SpecError> {
+    let (bytes, shown) = match spot.value {
+        Value::Integer(i) => (u64::try_from(*i).ok(), i.to_string()),
+        Value::String(s) => (Some(size_text(&spot, s)?), format!("{s:?}")),
+        _ => return Err(spot.expected(SIZE_FORMS)),
+    };
+    match bytes {
+        Some(bytes) if bytes >= MIN_SIZE => Ok(bytes),
+        _ => Err(spot.error(format!(
+            "`{}` must be at least 1M ({MIN_SIZE} bytes), found {shown}",
+            spot.key
+        ))),
+    }
+}
+
+/// The bytes of a size string such as `"512M"`.
+fn size_text(spot: &Spot<'_>, s: &str) -> Result<u64, SpecError> {
+    let Some((digits, shift)) = size_parts(s) else {
+        return Err(spot.error(format!(
+            "invalid size {s:?} for `{}`: expected a whole number followed by K, M or G, \
+             such as \"512M\" (fractions are not accepted: write \"1536M\", not \"1.5G\")",
+            spot.key
+        )));
+    };
+    let bytes = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift));
+    bytes.ok_or_else(|| spot.error(format!("size {s:?} for `{}` is too large", spot.key)))
+}
+
+/// The digits and the unit's power of 2 of `s`; `None` unless `s` is ASCII
+/// digits followed by exactly one unit letter.
+fn size_parts(s: &str) -> Option<(&str, u32)> {
+    let (digits, shift) = SIZE_UNITS
+        .iter()
+        .find_map(|&(unit, shift)| Some((s.strip_suffix(unit)?, shift)))?;
+    let whole = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    whole.then_some((digits, shift))
+}
+
+/// CPU bandwidth in cores, an integer or float from 0.001 to 64, as
+/// thousandths of a core (rounded to the nearest).
+pub(crate) fn cpu_millis(spot: Spot<'_>) -> Result<u32, SpecError> {
+    let cores = match spot.value {
+        Value::Integer(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => return Err(spot.expected("a number of cores (such as 2 or 0.5)")),
+    };
+    if !CPUS_RANGE.contains(&cores) {
+        return Err(spot.error(format!(
+            "`{}` must be between {} and {} cores, found {cores}",
+            spot.key,
+            CPUS_RANGE.start(),
+            CPUS_RANGE.end()
+        )));
+    }
+    Ok((cores * 1000.0).round() as u32)
+}
+
+/// A count of processes, from 1 to the kernel's ceiling.
+pub(crate) fn pids(spot: Spot<'_>) -> Result<u64, SpecError> {
+    let Value::Integer(count) = spot.value else {
+        return Err(spot.expected("an integer number of processes"));
+    };
+    match u64::try_from(*count) {
+        Ok(count @ 1..=MAX_PIDS) => Ok(count),
+        _ => Err(spot.error(format!(
+            "`{}` must be between 1 and {MAX_PIDS}, found {count}",
+            spot.key
+        ))),
+    }
 }
 
 /// Permission bits written as 3 or 4 octal digits, such as `"0644"`.
@@ -400,6 +494,77 @@ mod tests {
             err,
             "t.toml:1:24: invalid regular expression: unclosed group"
         );
+    }
+
+    #[test]
+    fn sizes_take_bytes_or_k_m_g_suffixes() {
+        assert_eq!(convert("1048576", size), Ok(1 << 20));
+        assert_eq!(convert("\"1024K\"", size), Ok(1 << 20));
+        assert_eq!(convert("\"512M\"", size), Ok(512 << 20));
+        assert_eq!(convert("\"3G\"", size), Ok(3 << 30));
+        assert_eq!(convert("\"0001M\"", size), Ok(1 << 20));
+    }
+
+    #[test]
+    fn malformed_sizes_say_what_a_size_looks_like() {
+        for bad in [
+            "12X", "-1M", "", "1.5G", "M", "1 M", " 1M", "+1M", "1m", "1MB", "1MM", "é",
+        ] {
+            let err = convert(&format!("{bad:?}"), size).unwrap_err();
+            let expected =
+                format!("t.toml:1:5: invalid size {bad:?} for `v`: expected a whole number");
+            assert!(err.starts_with(&expected), "{bad:?}: {err}");
+        }
+        assert!(convert("1.5", size).unwrap_err().contains("found a float"));
+        assert!(convert("\"99999999999G\"", size)
+            .unwrap_err()
+            .contains("is too large"));
+        assert!(convert("\"99999999999999999999K\"", size)
+            .unwrap_err()
+            .contains("is too large"));
+    }
+
+    #[test]
+    fn sizes_below_one_mebibyte_are_rejected() {
+        for small in ["0", "-5", "1048575", "\"1023K\"", "\"0G\""] {
+            let err = convert(small, size).unwrap_err();
+            let expected =
+                format!("t.toml:1:5: `v` must be at least 1M (1048576 bytes), found {small}");
+            assert_eq!(err, expected);
+        }
+    }
+
+    #[test]
+    fn cpus_become_thousandths_of_a_core() {
+        assert_eq!(convert("0.5", cpu_millis), Ok(500));
+        assert_eq!(convert("2", cpu_millis), Ok(2000));
+        assert_eq!(convert("64", cpu_millis), Ok(64_000));
+        assert_eq!(convert("0.001", cpu_millis), Ok(1));
+        assert_eq!(convert("1.2345", cpu_millis), Ok(1235), "rounded");
+        for bad in ["0", "-1", "0.0009", "64.001", "nan", "inf"] {
+            let err = convert(bad, cpu_millis).unwrap_err();
+            assert!(
+                err.contains("must be between 0.001 and 64 cores"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(convert("\"1\"", cpu_millis)
+            .unwrap_err()
+            .contains("expected a number of cores"));
+    }
+
+    #[test]
+    fn pids_are_positive_integers_up_to_the_kernel_ceiling() {
+        assert_eq!(convert("1", pids), Ok(1));
+        assert_eq!(convert("4194304", pids), Ok(4_194_304));
+        for bad in ["0", "-3", "4194305"] {
+            let err = convert(bad, pids).unwrap_err();
+            assert!(
+                err.contains("must be between 1 and 4194304"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(convert("2.0", pids).unwrap_err().contains("found a float"));
     }
 
     #[test]

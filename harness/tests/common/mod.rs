@@ -63,3 +63,11 @@ pub fn processes_with(marker: &str) -> Vec<String> {
     }
     found
 }
+
+/// A fresh container on `image` with these options (helper filled in).
+pub fn bed_with(image: &str, mut options: Options) -> Testbed {
+    options.helper = Some(wrtest_bin());
+    let project = project();
+    let prepared = project.image(image).expect("image prepares");
+    Testbed::start(project, prepared, &options).expect("container starts")
+}

@@ -1,0 +1,38 @@
+//! Ctrl-C, `kill` and a closed terminal during a run: every live container
+//! is torn down before the runner exits, instead of being left to the next
+//! run's stale-state cleanup.
+//!
+//! The signals are blocked in the calling (main) thread before any other
+//! thread exists, so every thread inherits the mask and only the dedicated
+//! waiter thread ever receives them.
+
+use nix::sys::signal::{SigSet, Signal};
+
+use crate::container::rundir::RunDir;
+
+/// Block SIGINT, SIGTERM and SIGHUP and tear everything down when one
+/// arrives, then exit with 128 + the signal number. Call before starting
+/// threads.
+pub fn tear_down_on_signals() {
+    let mut set = SigSet::empty();
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        set.add(sig);
+    }
+    if let Err(e) = set.thread_block() {
+        tracing::warn!("failed to block termination signals; an interrupted run may leave containers to the next run: {e}");
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("wrtest-signals".into())
+        .spawn(move || wait_and_tear_down(set));
+    if let Err(e) = spawned {
+        tracing::warn!("failed to start the signal thread: {e}");
+    }
+}
+
+fn wait_and_tear_down(set: SigSet) {
+    let Ok(signal) = set.wait() else { return };
+    eprintln!("\nwrtest: {signal}: tearing down every live container");
+    RunDir::finish();
+    std::process::exit(128 + signal as i32);
+}
