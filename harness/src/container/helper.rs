@@ -15,7 +15,7 @@ use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 
-use super::protocol::{self, Reply, Setup};
+use super::protocol::{self, Reply, Setup, Warmup};
 use super::{init, namespaces};
 use crate::syscall;
 
@@ -63,21 +63,37 @@ fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
     prctl::set_pdeathsig(Signal::SIGKILL)
         .map_err(|e| format!("failed to set the parent death signal: {e}"))?;
     let _ = prctl::set_name(c"wrtest-helper");
-    let setup: Setup = match protocol::receive(ctl) {
-        Ok(Some((setup, _))) => setup,
-        Ok(None) => return Ok(0),
-        Err(e) => return Err(format!("failed to read the container setup: {e}")),
+    let Some(warmup) = next::<Warmup>(ctl, "warm-up")? else {
+        return Ok(0);
     };
-    let cgroup = setup.cgroup.as_deref().map(open_cgroup).transpose()?;
-    for dir in &setup.join {
+    for dir in &warmup.join {
         join_v1(dir)?;
     }
+    protocol::send(ctl, &Reply::Warm, &[])
+        .map_err(|e| format!("failed to report the warm-up: {e}"))?;
+    // A pooled helper waits here until a case needs it, or its socket closes.
+    let Some(setup) = next::<Setup>(ctl, "container setup")? else {
+        return Ok(0);
+    };
+    let cgroup = setup.cgroup.as_deref().map(open_cgroup).transpose()?;
     namespaces::enter_all().map_err(|e| crate::error_chain(&e))?;
     let pid1 = syscall::fork_single_threaded(cgroup.as_ref().map(|f| f.as_fd()))
         .map_err(|e| format!("failed to fork pid 1 into its cgroup: {e}"))?;
     match pid1 {
         None => std::process::exit(init::run(ctl, &setup)),
         Some(pid) => Ok(wait_for(pid)),
+    }
+}
+
+/// The next frame from the harness; `None` when it closed the socket.
+fn next<T: for<'de> serde::Deserialize<'de>>(
+    ctl: &mut UnixStream,
+    what: &str,
+) -> Result<Option<T>, String> {
+    match protocol::receive(ctl) {
+        Ok(Some((message, _))) => Ok(Some(message)),
+        Ok(None) => Ok(None),
+        Err(e) => Err(format!("failed to read the {what}: {e}")),
     }
 }
 

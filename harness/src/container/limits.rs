@@ -120,6 +120,24 @@ impl CaseCgroups {
         Ok(case)
     }
 
+    /// Write `limits` into the case's directories (again).
+    pub fn apply(&self, controllers: &[Controller], limits: &Limits) -> io::Result<()> {
+        for c in controllers {
+            let dir = match &c.placement {
+                Placement::V2 => self.v2.clone(),
+                Placement::V1(_) => self
+                    .v1
+                    .iter()
+                    .find(|(n, _)| *n == c.name)
+                    .map(|(_, d)| d.clone()),
+            };
+            if let Some(dir) = dir {
+                write_limit(c, &dir, limits)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Read the counters of `controllers` for this case.
     pub fn events(&self, controllers: &[Controller]) -> Events {
         let mut events = Events::default();

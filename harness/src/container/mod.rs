@@ -13,6 +13,7 @@ pub mod helper;
 mod init;
 pub mod limits;
 pub mod namespaces;
+mod pool;
 mod privileges;
 pub mod protocol;
 pub mod rootfs;
@@ -22,7 +23,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use tracing::{debug, warn};
 
@@ -161,28 +162,49 @@ pub struct Container {
 impl Container {
     /// Start a container on the extracted image at `rootfs`.
     pub fn start(rootfs: &Path, options: &Options) -> Result<Container> {
-        let run = RunDir::current().map_err(ContainerError::RunDir)?;
-        let case_dir = make_case_dir(run.path())?;
-        let id = case_dir
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let cgroups = CaseCgroups::create(run.cgroups(), run.controllers(), &id, &options.limits)
-            .map_err(|e| host("create the cgroups of", case_dir.path(), e))?;
-        let setup = setup_for(rootfs, case_dir.path(), &cgroups, options);
-        let mut container = Container {
-            id,
-            ctl: None,
-            helper: None,
-            cgroups,
-            limits: options.limits,
-            case_dir: Some(case_dir),
-        };
         let started = Instant::now();
-        container.spawn(options, &setup)?;
+        let exe = helper_exe(options)?;
+        let warm = pool::take(&exe).map_err(|e| host("start the container helper", &exe, e))?;
+        let mut container = Container {
+            id: warm.id,
+            ctl: Some(warm.ctl),
+            helper: Some(warm.child),
+            cgroups: warm.cgroups,
+            limits: options.limits,
+            case_dir: Some(warm.case_dir),
+        };
+        container.apply_limits()?;
+        let case_dir = container
+            .case_dir
+            .as_ref()
+            .map(|d| d.path().to_owned())
+            .unwrap_or_default();
+        let setup = setup_for(rootfs, &case_dir, &container.cgroups, options);
+        container.build(&setup)?;
         debug!(id = %container.id, micros = started.elapsed().as_micros() as u64, "container ready");
         Ok(container)
+    }
+
+    /// Pooled helpers carry the default limits; write the case's.
+    fn apply_limits(&mut self) -> Result<()> {
+        if self.limits == Limits::default() {
+            return Ok(());
+        }
+        let controllers = RunDir::current().map(|r| r.controllers()).unwrap_or(&[]);
+        let first = self.cgroups.v2.clone().unwrap_or_default();
+        self.cgroups
+            .apply(controllers, &self.limits)
+            .map_err(|e| host("set the limits of cgroup", &first, e))
+    }
+
+    /// Send the setup and wait until pid 1 reports the container built.
+    fn build(&mut self, setup: &Setup) -> Result<()> {
+        self.send(setup, &[])?;
+        match self.receive()? {
+            (Reply::Ready, _) => Ok(()),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => Err(self.inside(format!("unexpected first reply {other:?}"))),
+        }
     }
 
     /// The case's short id (its directory name under the run directory).
@@ -194,27 +216,6 @@ impl Container {
     /// layer is a tmpfs inside the container's mount namespace).
     pub fn case_dir(&self) -> Option<&Path> {
         self.case_dir.as_ref().map(|d| d.path())
-    }
-
-    fn spawn(&mut self, options: &Options, setup: &Setup) -> Result<()> {
-        let exe = helper_exe(options)?;
-        let (ours, theirs) =
-            UnixStream::pair().map_err(|e| host("create a socket pair for", &exe, e))?;
-        let child = std::process::Command::new(&exe)
-            .arg(helper::HELPER_ARG)
-            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| host("execute the container helper", &exe, e))?;
-        self.helper = Some(child);
-        self.ctl = Some(ours);
-        self.send(setup, &[])?;
-        match self.receive()? {
-            (Reply::Ready, _) => Ok(()),
-            (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => Err(self.inside(format!("unexpected first reply {other:?}"))),
-        }
     }
 
     /// Run `argv` inside the container with OpenWrt's environment plus `env`.
@@ -476,18 +477,6 @@ fn host(what: &'static str, path: &Path, source: io::Error) -> ContainerError {
     }
 }
 
-fn make_case_dir(run: &Path) -> Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new()
-        .prefix("c")
-        .tempdir_in(run)
-        .map_err(|e| host("create a case directory in", run, e))?;
-    for sub in ["layer", "root"] {
-        let path = dir.path().join(sub);
-        std::fs::create_dir(&path).map_err(|e| host("create", &path, e))?;
-    }
-    Ok(dir)
-}
-
 fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Options) -> Setup {
     let at = |sub: &str| case.join(sub).to_string_lossy().into_owned();
     Setup {
@@ -500,11 +489,6 @@ fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Option
             .v2
             .as_ref()
             .map(|c| c.to_string_lossy().into_owned()),
-        join: cgroups
-            .v1
-            .iter()
-            .map(|(_, d)| d.to_string_lossy().into_owned())
-            .collect(),
         tmp_bytes: options.tmp_bytes,
         compat32: options.compat32,
     }

@@ -11,6 +11,16 @@ use std::io::{self, Read, Write};
 /// Largest header or blob accepted from the other side.
 const MAX_PART: u32 = 256 * 1024 * 1024;
 
+/// The helper's first message: the cgroup v1 directories (hybrid hosts)
+/// to join before anything else, so that pid 1 and all it starts inherit
+/// them. Joining costs the kernel a grace period, which is why it happens
+/// here, before the helper is needed (see `pool`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Warmup {
+    /// Directories whose `cgroup.procs` the helper writes itself into.
+    pub join: Vec<String>,
+}
+
 /// What the container process needs to build the container.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Setup {
@@ -28,9 +38,6 @@ pub struct Setup {
     pub hostname: String,
     /// The case's cgroup v2 directory: pid 1 is forked straight into it.
     pub cgroup: Option<String>,
-    /// cgroup v1 directories (hybrid hosts) the helper joins before forking
-    /// pid 1, so the limits there apply to the whole container.
-    pub join: Vec<String>,
     /// Size of the container's `/tmp` tmpfs, in bytes.
     pub tmp_bytes: u64,
     /// The image runs 32-bit binaries of the host's family (i386 on
@@ -117,6 +124,8 @@ pub struct Node {
 /// An answer from the container's pid 1.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Reply {
+    /// The helper has joined its cgroups and waits for its [`Setup`].
+    Warm,
     /// The container is built and waits for requests.
     Ready,
     /// The program ended; two blobs follow: stdout and stderr.

@@ -406,7 +406,6 @@ mod tests {
             root: "/run/wrtest/c1/root".into(),
             hostname: "OpenWrt".into(),
             cgroup: None,
-            join: Vec::new(),
             compat32: false,
             tmp_bytes: 1 << 20,
         }

@@ -110,6 +110,7 @@ impl RunDir {
     /// Remove this run's (by now empty) directories. Call once all
     /// containers are gone, at the end of a run.
     pub fn finish() {
+        super::pool::shutdown();
         if let Some(Ok(run)) = CURRENT.get() {
             if let Some(cg) = &run.cgroups {
                 let _ = cgroup::remove(cg, Duration::from_secs(5));

@@ -25,4 +25,4 @@ pub use build::build;
 pub use control::Control;
 pub use depends::{Dependency, Relation};
 pub use error::IpkError;
-pub use read::{read, Ipk};
+pub use read::{read, read_from, Ipk};

@@ -1,4 +1,5 @@
-//! Reading an `.ipk` file of either container form into an [`Ipk`].
+//! Reading an `.ipk` of either container form, from a file or any reader,
+//! into an [`Ipk`].
 //!
 //! Owns container detection (gzip-compressed tar as written by OpenWrt's
 //! ipkg-build, or a Debian-style `ar` archive), the control archive and the
@@ -6,7 +7,7 @@
 //! nothing is ever written to disk.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
@@ -50,15 +51,22 @@ enum Form {
 
 /// Reads and checks the package at `path`; see [`IpkError`] for refusals.
 pub fn read(path: &Path) -> Result<Ipk, IpkError> {
-    let mut file = open(path)?;
-    let form = sniff(&mut file, path)?;
-    tracing::debug!(path = %path.display(), ?form, "reading package");
+    let file = open(path)?;
+    read_from(BufReader::new(file), path)
+}
+
+/// Reads and checks a package from `reader`, which need not be a file (a
+/// byte slice, a pipe); `origin` names it in errors and becomes
+/// [`Ipk::path`]. Refuses what [`read`] refuses, under the same bounds.
+pub fn read_from(reader: impl Read, origin: &Path) -> Result<Ipk, IpkError> {
+    let (form, reader) = sniff(reader, origin)?;
+    tracing::debug!(path = %origin.display(), ?form, "reading package");
     let mut parts = Parts::default();
     match form {
-        Form::GzipTar => read_gzip_form(file, path, &mut parts)?,
-        Form::Ar => read_ar_form(file, path, &mut parts)?,
+        Form::GzipTar => read_gzip_form(reader, origin, &mut parts)?,
+        Form::Ar => read_ar_form(reader, origin, &mut parts)?,
     }
-    parts.finish(path)
+    parts.finish(origin)
 }
 
 fn open(path: &Path) -> Result<File, IpkError> {
@@ -81,23 +89,31 @@ fn open(path: &Path) -> Result<File, IpkError> {
     File::open(path).map_err(open_failed)
 }
 
-/// Tells the container form from the first bytes, then rewinds.
-fn sniff(file: &mut File, path: &Path) -> Result<Form, IpkError> {
+/// Tells the container form from the first bytes, and gives back a reader
+/// that still yields them.
+fn sniff<R: Read>(mut reader: R, path: &Path) -> Result<(Form, impl Read), IpkError> {
     let mut head = Vec::with_capacity(AR_MAGIC.len());
-    let rewound = Read::by_ref(file)
+    Read::by_ref(&mut reader)
         .take(AR_MAGIC.len() as u64)
         .read_to_end(&mut head)
-        .and_then(|_| file.rewind());
-    rewound.map_err(|source| IpkError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
+        .map_err(|source| IpkError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let form = form_of(&head, path)?;
+    Ok((form, io::Cursor::new(head).chain(reader)))
+}
+
+/// The form whose magic number `head` starts with.
+fn form_of(head: &[u8], path: &Path) -> Result<Form, IpkError> {
     let path = path.to_path_buf();
-    if head.starts_with(GZIP_MAGIC) {
+    if head.is_empty() {
+        Err(IpkError::Empty { path })
+    } else if head.starts_with(GZIP_MAGIC) {
         Ok(Form::GzipTar)
     } else if head.starts_with(AR_MAGIC) {
         Ok(Form::Ar)
-    } else if GZIP_MAGIC.starts_with(&head) || AR_MAGIC.starts_with(&head) {
+    } else if GZIP_MAGIC.starts_with(head) || AR_MAGIC.starts_with(head) {
         let member = "file header";
         Err(IpkError::Truncated {
             path,
@@ -110,13 +126,13 @@ fn sniff(file: &mut File, path: &Path) -> Result<Form, IpkError> {
 }
 
 /// Form 1: the whole file is a gzip-compressed tar of the three members.
-fn read_gzip_form(file: File, path: &Path, parts: &mut Parts) -> Result<(), IpkError> {
+fn read_gzip_form(reader: impl Read, path: &Path, parts: &mut Parts) -> Result<(), IpkError> {
     let layer = Layer {
         path,
         member: "outer archive",
         limit: OUTER_LIMIT,
     };
-    let stream = Bounded::new(GzDecoder::new(BufReader::new(file)), layer.limit);
+    let stream = Bounded::new(GzDecoder::new(reader), layer.limit);
     let rest = walk(stream, &layer, |item, body| {
         if is_regular(item) {
             parts.accept(&item.name, body, path)?;
@@ -127,13 +143,13 @@ fn read_gzip_form(file: File, path: &Path, parts: &mut Parts) -> Result<(), IpkE
 }
 
 /// Form 2: an `ar` archive of the three members.
-fn read_ar_form(file: File, path: &Path, parts: &mut Parts) -> Result<(), IpkError> {
+fn read_ar_form(reader: impl Read, path: &Path, parts: &mut Parts) -> Result<(), IpkError> {
     let layer = Layer {
         path,
         member: "ar archive",
         limit: OUTER_LIMIT,
     };
-    let mut archive = ar::Archive::new(BufReader::new(file));
+    let mut archive = ar::Archive::new(reader);
     while let Some(entry) = archive.next_entry() {
         let entry = entry.map_err(|e| layer.fail(e))?;
         let name = entry.header().identifier().to_vec();
