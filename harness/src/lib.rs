@@ -23,6 +23,7 @@ mod error;
 pub mod fixtures;
 pub mod image;
 pub mod ipk;
+pub mod lifecycle;
 pub mod opkg;
 pub mod runner;
 pub mod spec;

@@ -21,6 +21,7 @@ use std::time::Duration;
 use crate::container::{Container, Node, Options, Output};
 use crate::fixtures::Fixtures;
 use crate::image::{self, Config, PackageManager, Prepared};
+use crate::lifecycle::{self, LifecycleReport, Snapshot};
 use crate::opkg::{self, InstallOptions, InstalledPackage, Transaction};
 use crate::spec::PackageRef;
 use crate::Error;
@@ -182,6 +183,86 @@ impl Testbed {
         )?)
     }
 
+    /// Install the packages, remove them again, and report what the cycle
+    /// left behind compared with the system before the install. `ignore`
+    /// adds glob patterns to [`lifecycle::DEFAULT_IGNORED`].
+    pub fn lifecycle(
+        &mut self,
+        packages: &[PackageRef],
+        ignore: &[String],
+        timeout: Duration,
+    ) -> Result<LifecycleRun, Error> {
+        let before = Snapshot::take(&mut self.container)?;
+        let options = InstallOptions {
+            timeout: Some(timeout),
+            ..InstallOptions::default()
+        };
+        let install = self.install_with(packages, &options)?;
+        if !install.succeeded() {
+            return Ok(LifecycleRun {
+                install,
+                remove: None,
+                report: None,
+            });
+        }
+        let names = self.package_names(packages)?;
+        let cx = self.lifecycle_context(&names, ignore)?;
+        let reversed: Vec<String> = names.iter().rev().cloned().collect();
+        let remove = self.remove_with(&reversed, false, timeout)?;
+        let after = Snapshot::take(&mut self.container)?;
+        let changes = lifecycle::diff(&before, &after, &self.image.rootfs);
+        let started: Vec<String> = after
+            .processes
+            .iter()
+            .filter(|p| !before.processes.contains(p))
+            .map(|(pid, cmd)| format!("pid {pid}: {cmd}"))
+            .collect();
+        let report = lifecycle::classify(&changes, started, &cx)
+            .map_err(|e| Error::Input(format!("bad leftovers_ignore pattern: {e}")))?;
+        Ok(LifecycleRun {
+            install,
+            remove: Some(remove),
+            report: Some(report),
+        })
+    }
+
+    fn package_names(&self, packages: &[PackageRef]) -> Result<Vec<String>, Error> {
+        packages
+            .iter()
+            .map(|p| {
+                Ok(crate::ipk::read(&self.project.package_file(p)?)?
+                    .control
+                    .package)
+            })
+            .collect()
+    }
+
+    /// Owners and conffiles of the installed `names`, before they go.
+    fn lifecycle_context(
+        &mut self,
+        names: &[String],
+        ignore: &[String],
+    ) -> Result<lifecycle::Context, Error> {
+        let mut cx = lifecycle::Context {
+            ignore: ignore.to_vec(),
+            ..lifecycle::Context::default()
+        };
+        for name in names {
+            for path in opkg::package_files(&mut self.container, name)? {
+                cx.owners.insert(path, name.clone());
+            }
+        }
+        for pkg in self
+            .installed()?
+            .into_iter()
+            .filter(|p| names.contains(&p.name))
+        {
+            cx.conffiles
+                .extend(pkg.conffiles.into_iter().map(|(path, _)| path));
+        }
+        Ok(cx)
+    }
+
     /// Installed packages.
     pub fn installed(&mut self) -> Result<Vec<InstalledPackage>, Error> {
         Ok(opkg::installed(&mut self.container)?)
@@ -207,6 +288,17 @@ impl Testbed {
             ))),
         }
     }
+}
+
+/// What [`Testbed::lifecycle`] did.
+#[derive(Debug, Clone)]
+pub struct LifecycleRun {
+    /// The install.
+    pub install: Transaction,
+    /// The removal, when the install succeeded.
+    pub remove: Option<Transaction>,
+    /// What was left behind, when the install succeeded.
+    pub report: Option<LifecycleReport>,
 }
 
 /// Refuse an image whose binaries this host cannot execute, before starting it.

@@ -104,3 +104,41 @@ fn a_missing_package_file_is_an_input_error_naming_it() {
         .to_string();
     assert!(err.contains("/nonexistent/x.ipk"), "{err}");
 }
+
+#[test]
+fn a_lifecycle_names_each_leftover_and_the_daemon_left_running() {
+    let mut bed = common::bed(common::IMAGE);
+    let packages = [
+        PackageRef::Fixture("leaves-file".into()),
+        PackageRef::Fixture("starts-daemon".into()),
+    ];
+    let run = bed
+        .lifecycle(&packages, &[], std::time::Duration::from_secs(60))
+        .unwrap();
+    let report = run.report.expect("install succeeded");
+    let leftovers: Vec<String> = report.leftovers.iter().map(|l| l.to_string()).collect();
+    assert_eq!(leftovers, vec![
+        "/etc/leaves-file.state left behind (in no package's file list: made by a maintainer script or the program)",
+        "/usr/share/leaves-file/cache left behind (in no package's file list: made by a maintainer script or the program)",
+    ]);
+    assert_eq!(report.processes.len(), 1, "{:?}", report.processes);
+    assert!(
+        report.processes[0].ends_with("sleep 86402"),
+        "{:?}",
+        report.processes
+    );
+    assert_eq!(report.empty_dirs, Vec::<String>::new());
+}
+
+#[test]
+fn a_package_with_scripts_and_a_conffile_cycles_cleanly() {
+    let mut bed = common::bed(common::IMAGE);
+    let packages = [PackageRef::Fixture("upgrade-demo-1".into())];
+    let ignore = ["/tmp/upgrade-demo.log".to_string()];
+    let cycle = bed
+        .lifecycle(&packages, &ignore, std::time::Duration::from_secs(60))
+        .unwrap();
+    let report = cycle.report.unwrap();
+    assert!(report.is_clean(), "{:?}", report.findings());
+    assert!(report.config_kept.is_empty());
+}

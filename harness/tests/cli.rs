@@ -314,3 +314,16 @@ fn after_sigkill_the_containers_die_and_the_next_run_removes_what_is_left() {
     assert_eq!(next.status.code(), Some(0), "{}", text(&next));
     assert_eq!(run_state_of(child.id()), Vec::<std::path::PathBuf>::new());
 }
+
+#[test]
+fn a_case_expected_to_fail_that_passes_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = suite(dir.path(), "images = [\"openwrt-19.07.5-x86-64\"]\n[[case]]\nname = \"fixed\"\nexpect_fail = \"bug 42\"\n[[case.step]]\nrun = \"true\"\n");
+    let out = wrtest(&["run", &file]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("expected to fail (bug 42), but passed: remove `expect_fail`"),
+        "{}",
+        text(&out)
+    );
+}

@@ -24,8 +24,8 @@ use crate::syscall;
 pub fn run(ctl: &mut UnixStream, setup: &Setup) -> i32 {
     let _ = prctl::set_pdeathsig(Signal::SIGKILL);
     let _ = prctl::set_name(c"wrtest-init");
-    let reaper = match build(setup) {
-        Ok(reaper) => reaper,
+    let pid1 = match build(setup) {
+        Ok(pid1) => pid1,
         Err(message) => {
             let _ = protocol::send(ctl, &Reply::Failed(message), &[]);
             return 1;
@@ -34,19 +34,27 @@ pub fn run(ctl: &mut UnixStream, setup: &Setup) -> i32 {
     if protocol::send(ctl, &Reply::Ready, &[]).is_err() {
         return 1;
     }
-    serve(ctl, &reaper)
+    serve(ctl, &pid1)
 }
 
-fn build(setup: &Setup) -> Result<SignalFd, String> {
+/// What pid 1 keeps while it serves.
+struct Pid1 {
+    /// SIGCHLD as readable data.
+    reaper: SignalFd,
+    /// The overlay's upper directory.
+    upper: Option<File>,
+}
+
+fn build(setup: &Setup) -> Result<Pid1, String> {
     super::namespaces::enter_in_pid1().map_err(|e| crate::error_chain(&e))?;
-    rootfs::build(&RealKernel, setup).map_err(|e| crate::error_chain(&e))?;
+    let upper = rootfs::build(&RealKernel, setup).map_err(|e| crate::error_chain(&e))?;
     nix::unistd::sethostname(&setup.hostname)
         .map_err(|e| format!("failed to set hostname {:?}: {e}", setup.hostname))?;
     syscall::interface_up("lo").map_err(|e| format!("failed to bring up lo: {e}"))?;
     quiet_stdio().map_err(|e| format!("failed to point stdio at /dev/null: {e}"))?;
     let reaper = child_signals().map_err(|e| format!("failed to watch SIGCHLD: {e}"))?;
     super::privileges::restrict(setup.compat32)?;
-    Ok(reaper)
+    Ok(Pid1 { reaper, upper })
 }
 
 /// Nothing of pid 1's own output belongs in a case's output.
@@ -67,7 +75,8 @@ fn child_signals() -> nix::Result<SignalFd> {
     SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
 }
 
-fn serve(ctl: &mut UnixStream, reaper: &SignalFd) -> i32 {
+fn serve(ctl: &mut UnixStream, pid1: &Pid1) -> i32 {
+    let reaper = &pid1.reaper;
     loop {
         if !wait_readable(ctl, reaper) {
             return 0;
@@ -76,7 +85,7 @@ fn serve(ctl: &mut UnixStream, reaper: &SignalFd) -> i32 {
             Ok(Some(frame)) => frame,
             Ok(None) | Err(_) => return 0,
         };
-        if answer(ctl, reaper, request, blobs).is_err() {
+        if answer(ctl, pid1, request, blobs).is_err() {
             return 0;
         }
     }
@@ -104,10 +113,11 @@ fn wait_readable(ctl: &UnixStream, reaper: &SignalFd) -> bool {
 
 fn answer(
     ctl: &mut UnixStream,
-    reaper: &SignalFd,
+    pid1: &Pid1,
     request: Request,
     blobs: Vec<Vec<u8>>,
 ) -> io::Result<()> {
+    let reaper = &pid1.reaper;
     let input = blobs.into_iter().next().unwrap_or_default();
     match request {
         Request::Run(req) => {
@@ -131,6 +141,17 @@ fn answer(
                     &[],
                 ),
             }
+        }
+        Request::Snapshot => match super::snapshot::changes(pid1.upper.as_ref()) {
+            Ok(entries) => protocol::send(ctl, &Reply::Snapshot(entries), &[]),
+            Err(e) => protocol::send(
+                ctl,
+                &Reply::Failed(format!("failed to list the case's changes: {e}")),
+                &[],
+            ),
+        },
+        Request::Processes => {
+            protocol::send(ctl, &Reply::Processes(super::snapshot::processes()), &[])
         }
         Request::Usage => match usage() {
             Ok(usage) => protocol::send(ctl, &Reply::Usage(usage), &[]),

@@ -18,6 +18,7 @@ mod privileges;
 pub mod protocol;
 pub mod rootfs;
 pub mod rundir;
+mod snapshot;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -28,7 +29,8 @@ use std::time::{Duration, Instant};
 use tracing::{debug, warn};
 
 pub use helper::enter_if_requested;
-pub use protocol::{ExitStatus, Node, NodeKind, Usage};
+pub use protocol::{ExitStatus, FsEntry, FsState, Node, NodeKind, Usage};
+pub use snapshot::state as fs_state;
 
 use limits::{CaseCgroups, Events, Limits};
 use protocol::{Reply, Request, RunRequest, Setup};
@@ -324,6 +326,31 @@ impl Container {
             (Reply::Failed(message), _) => Err(self.inside(message)),
             (other, _) => {
                 Err(self.inside(format!("unexpected reply {other:?} to an inspect request")))
+            }
+        }
+    }
+
+    /// Every path the case has changed so far (the overlay's upper layer
+    /// and `/tmp`), as the container sees it.
+    pub fn snapshot(&mut self) -> Result<Vec<FsEntry>> {
+        self.send(&Request::Snapshot, &[])?;
+        match self.receive()? {
+            (Reply::Snapshot(entries), _) => Ok(entries),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => {
+                Err(self.inside(format!("unexpected reply {other:?} to a snapshot request")))
+            }
+        }
+    }
+
+    /// Pid and command line of every process in the container but pid 1.
+    pub fn processes(&mut self) -> Result<Vec<(u32, String)>> {
+        self.send(&Request::Processes, &[])?;
+        match self.receive()? {
+            (Reply::Processes(list), _) => Ok(list),
+            (Reply::Failed(message), _) => Err(self.inside(message)),
+            (other, _) => {
+                Err(self.inside(format!("unexpected reply {other:?} to a processes request")))
             }
         }
     }

@@ -59,6 +59,10 @@ pub enum Request {
     },
     /// How full the writable layer and `/tmp` are.
     Usage,
+    /// Everything the case changed: the overlay's upper layer and `/tmp`.
+    Snapshot,
+    /// The processes running in the container, pid 1 aside.
+    Processes,
     /// Describe a path (and read it when it is a regular file).
     Inspect {
         /// Absolute path inside the container.
@@ -142,8 +146,52 @@ pub enum Reply {
     Inspected(Option<Node>),
     /// Space used and available.
     Usage(Usage),
+    /// The changed paths.
+    Snapshot(Vec<FsEntry>),
+    /// Pid and command line of each process.
+    Processes(Vec<(u32, String)>),
     /// The request failed; the text says why.
     Failed(String),
+}
+
+/// What a changed path is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FsState {
+    /// Deleted from the image (an overlay whiteout).
+    Deleted,
+    /// A regular file: permission bits, size and content digest.
+    File {
+        /// Permission bits.
+        mode: u32,
+        /// Size in bytes.
+        size: u64,
+        /// sha256 of the content, hex.
+        sha256: String,
+    },
+    /// A directory and its permission bits.
+    Dir {
+        /// Permission bits.
+        mode: u32,
+    },
+    /// A symbolic link and its target.
+    Symlink {
+        /// Where it points.
+        target: String,
+    },
+    /// A device, fifo or socket.
+    Other {
+        /// Type and permission bits (`st_mode`).
+        mode: u32,
+    },
+}
+
+/// One changed path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FsEntry {
+    /// Absolute path inside the container.
+    pub path: String,
+    /// What it is now.
+    pub state: FsState,
 }
 
 /// Space in the container's two size-limited filesystems, in bytes.

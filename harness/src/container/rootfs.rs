@@ -33,6 +33,8 @@ pub trait Kernel {
     fn pivot_root(&self, new_root: &Path) -> io::Result<()>;
     /// Whether a path exists (kernel files vary between kernels).
     fn exists(&self, path: &Path) -> bool;
+    /// A handle on a directory that stays usable after `pivot_root`.
+    fn open_dir(&self, path: &Path) -> io::Result<Option<std::fs::File>>;
 }
 
 /// A failed step, with the path it was about.
@@ -76,7 +78,9 @@ const VOLATILE_DIRS: &[(&str, u32)] = &[
 ];
 
 /// Build the root filesystem described by `setup` and switch into it.
-pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
+/// Returns a handle on the overlay's upper directory (the case's changes),
+/// which no path reaches after `pivot_root`.
+pub fn build(k: &impl Kernel, setup: &Setup) -> Result<Option<std::fs::File>> {
     let root = Path::new(&setup.root);
 
     // Nothing we mount may propagate back to the host's mount namespace.
@@ -95,6 +99,7 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
     // The image stays read-only below; every change of the case lands in
     // the upper layer, on a sized tmpfs private to this mount namespace.
     let (upper, work) = mount_layer(k, Path::new(&setup.layer), setup.layer_bytes)?;
+    let changes = at("open", &upper, k.open_dir(&upper))?;
     let data = format!(
         "lowerdir={},upperdir={},workdir={}",
         setup.lower,
@@ -112,7 +117,8 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<()> {
     protect_proc(k, root)?;
     mount_tmp(k, root, setup.tmp_bytes)?;
     mount_sys(k, root)?;
-    at("pivot_root into", root, k.pivot_root(root))
+    at("pivot_root into", root, k.pivot_root(root))?;
+    Ok(changes)
 }
 
 fn mount_layer(k: &impl Kernel, layer: &Path, bytes: u64) -> Result<(PathBuf, PathBuf)> {
@@ -293,6 +299,10 @@ impl Kernel for RealKernel {
         path.exists()
     }
 
+    fn open_dir(&self, path: &Path) -> io::Result<Option<std::fs::File>> {
+        std::fs::File::open(path).map(Some)
+    }
+
     fn mount(
         &self,
         src: &str,
@@ -395,6 +405,9 @@ mod tests {
         }
         fn exists(&self, _: &Path) -> bool {
             true
+        }
+        fn open_dir(&self, _: &Path) -> io::Result<Option<std::fs::File>> {
+            Ok(None)
         }
     }
 

@@ -5,6 +5,7 @@
 use crate::container::{ExitStatus, Node, NodeKind};
 use crate::opkg::{ErrorKind, InstalledPackage, Transaction};
 use crate::spec::{FileCheck, FileKind, Matcher, Outcome};
+use crate::testbed::LifecycleRun;
 
 /// Expectations of a `run` step.
 pub fn run_step(
@@ -87,6 +88,27 @@ fn kinds(tx: &Transaction) -> String {
         .map(|p| p.kind.name())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An install/remove cycle: both must succeed and leave nothing behind.
+pub fn lifecycle(run: &LifecycleRun) -> Vec<String> {
+    if !run.install.succeeded() {
+        return vec![format!(
+            "expected `{}` to succeed, but it failed{}",
+            run.install.command,
+            describe(&run.install)
+        )];
+    }
+    let mut failures = Vec::new();
+    if let Some(remove) = run.remove.as_ref().filter(|r| !r.succeeded()) {
+        failures.push(format!(
+            "expected `{}` to succeed, but it failed{}",
+            remove.command,
+            describe(remove)
+        ));
+    }
+    failures.extend(run.report.iter().flat_map(|r| r.findings()));
+    failures
 }
 
 /// `installed` / `not_installed` against the status file.

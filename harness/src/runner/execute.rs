@@ -1,22 +1,21 @@
 //! Running one trial: a fresh container on the trial's image, the suite's
 //! and case's packages installed, then each step in order with its checks.
 //! The first step that fails ends the case; its message names the step, its
-//! place in the suite file, every mismatch and the output to look at.
+//! place in the suite file, every mismatch and the output to look at. A
+//! case whose needs the image does not meet, or whose command exits 77, is
+//! skipped; a case marked `expect_fail` passes by failing.
 
 use std::panic::AssertUnwindSafe;
 
+use super::clock::CaseClock;
 use super::plan::CaseRun;
-use super::{checks, snapshot, Context};
-use crate::container::limits::{Events, Limits};
+use super::step::{self, StepEnd};
+use super::Context;
+use crate::container::limits::Limits;
 use crate::container::Options;
-use crate::opkg::{InstallOptions, Transaction};
-use crate::spec::{Action, Case, Located, Matcher, PackageRef, Step};
+use crate::spec::{Case, PackageRef};
 use crate::testbed::Testbed;
 use crate::{error_chain, Error};
-use std::time::{Duration, Instant};
-
-/// Lines of output shown in a failure message, from the end.
-const SHOWN_LINES: usize = 40;
 
 thread_local! {
     /// Set while a trial runs: its panics are caught and reported in its
@@ -38,15 +37,40 @@ pub fn quiet_trial_panics() {
     });
 }
 
+/// How a trial ended when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseEnd {
+    /// Every step passed (or the case failed as its `expect_fail` said).
+    Passed,
+    /// It did not run to the end, and why.
+    Skipped(String),
+}
+
 /// Run one trial. `Err` is the failure message.
-pub fn run_case(ctx: &Context, run: &CaseRun) -> Result<(), String> {
+pub fn run_case(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
     IN_TRIAL.with(|t| t.set(true));
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| run_steps(ctx, run)));
     IN_TRIAL.with(|t| t.set(false));
-    result.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(panic))))
+    let result = result.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(panic))));
+    expected(run.case(), result)
 }
 
-fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
+/// Apply `expect_fail`: a failure is what was expected, a pass is news.
+fn expected(case: &Case, result: Result<CaseEnd, String>) -> Result<CaseEnd, String> {
+    let Some(reason) = &case.expect_fail else {
+        return result;
+    };
+    match result {
+        Err(_) => Ok(CaseEnd::Passed),
+        Ok(CaseEnd::Passed) => Err(format!(
+            "expected to fail ({reason}), but passed: remove `expect_fail` from {}",
+            case.location
+        )),
+        skipped => skipped,
+    }
+}
+
+pub(super) fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
     let text = panic
         .downcast_ref::<String>()
         .cloned()
@@ -54,33 +78,66 @@ fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
     text.unwrap_or_else(|| "the case panicked".into())
 }
 
-fn run_steps(ctx: &Context, run: &CaseRun) -> Result<(), String> {
+fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
     let case = run.case();
     let image = ctx
         .images
         .get(&run.image)
         .ok_or_else(|| format!("image {} was not prepared", run.image))?;
-    let options = options_for(case);
-    let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options)
+    if let Some(reason) = unmet_need(case, image) {
+        return Ok(CaseEnd::Skipped(reason));
+    }
+    let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options_for(case))
         .map_err(|e| setup_failure(&e))?;
     let clock = CaseClock::start(case.limits.time);
     install_first(ctx, run, &mut bed)?;
-    for step in &case.steps {
-        let timeout = clock
-            .bound(step.timeout)
-            .ok_or_else(|| clock.exceeded(step))?;
-        run_step(run, &mut bed, step, timeout).map_err(|failure| {
-            let what = describe(&step.action);
+    for s in &case.steps {
+        let timeout = clock.bound(s.timeout).ok_or_else(|| clock.exceeded(s))?;
+        let end = step::run_step(run, &mut bed, s, timeout).map_err(|failure| {
+            let what = step::describe(&s.action);
             format!(
                 "step {} ({what}) at {} on {}:\n{failure}{}",
-                step.index,
-                step.location,
+                s.index,
+                s.location,
                 run.image,
                 clock.note()
             )
         })?;
+        if let StepEnd::Skipped(reason) = end {
+            return Ok(CaseEnd::Skipped(format!(
+                "step {} at {}: {reason}",
+                s.index, s.location
+            )));
+        }
     }
-    Ok(())
+    Ok(CaseEnd::Passed)
+}
+
+/// The first `needs` item this image cannot meet, as a skip reason.
+fn unmet_need(case: &Case, image: &crate::image::Prepared) -> Option<String> {
+    case.needs.iter().find_map(|need| {
+        let reason = match need.value.as_str() {
+            "procd" => {
+                "needs procd (a booted system), which this version of wrtest does not provide"
+                    .to_owned()
+            }
+            "network" => {
+                "needs a network beyond loopback, which this version of wrtest does not provide"
+                    .to_owned()
+            }
+            arch => {
+                let wanted = arch.strip_prefix("arch:").unwrap_or(arch);
+                if crate::ipk::arch_compatible(wanted, &image.meta.arch) {
+                    return None;
+                }
+                format!(
+                    "needs architecture {wanted}; {} installs {} packages",
+                    image.id, image.meta.arch
+                )
+            }
+        };
+        Some(format!("{reason} ({})", need.location))
+    })
 }
 
 /// Container options from the case: hostname and limits, harness defaults
@@ -100,52 +157,6 @@ fn options_for(case: &Case) -> Options {
                 .map_or(defaults.limits.cpus, |m| f64::from(m) / 1000.0),
         },
         ..defaults
-    }
-}
-
-/// The case's wall-clock limit (`limits.time`), if it has one.
-struct CaseClock {
-    started: Instant,
-    limit: Option<Duration>,
-}
-
-impl CaseClock {
-    fn start(limit: Option<Duration>) -> CaseClock {
-        CaseClock {
-            started: Instant::now(),
-            limit,
-        }
-    }
-
-    /// The step's timeout, cut to what is left of the case's time; `None`
-    /// when nothing is left.
-    fn bound(&self, step: Duration) -> Option<Duration> {
-        let Some(limit) = self.limit else {
-            return Some(step);
-        };
-        let left = limit.saturating_sub(self.started.elapsed());
-        (!left.is_zero()).then(|| step.min(left))
-    }
-
-    fn exceeded(&self, step: &Step) -> String {
-        let limit = self.limit.unwrap_or_default();
-        format!(
-            "case time limit reached: {}s (limits.time) ran out before step {} at {}",
-            limit.as_secs_f64(),
-            step.index,
-            step.location
-        )
-    }
-
-    /// A note for a failure when the case's clock was what cut it short.
-    fn note(&self) -> String {
-        match self.limit {
-            Some(limit) if self.started.elapsed() >= limit => format!(
-                "\n- case time limit reached: {}s (limits.time)",
-                limit.as_secs_f64()
-            ),
-            _ => String::new(),
-        }
     }
 }
 
@@ -172,260 +183,6 @@ fn install_first(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<(), 
         .unwrap_or_default();
     Err(format!(
         "installing the case's packages ({location}) failed:\n{}",
-        transaction_report(&tx)
+        step::transaction_report(&tx)
     ))
-}
-
-fn run_step(
-    run: &CaseRun,
-    bed: &mut Testbed,
-    step: &Step,
-    timeout: Duration,
-) -> Result<(), String> {
-    let before = bed.container().limit_events();
-    let (mut failures, recorded) = act(bed, step, timeout).map_err(|e| error_chain(&e))?;
-    failures.extend(state_checks(bed, step).map_err(|e| error_chain(&e))?);
-    failures.extend(limits_reached(bed, &before));
-    if let (Some(name), Some(content)) = (&step.snapshot, &recorded.snapshot) {
-        if let Err(panic) = std::panic::catch_unwind(|| {
-            snapshot::assert(&run.suite.path, &run.suite.name, name, &run.image, content)
-        }) {
-            failures.push(format!(
-                "snapshot {name} does not match: {}",
-                panic_text(panic)
-            ));
-        }
-    }
-    if failures.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "{}\n{}",
-        failures
-            .iter()
-            .map(|f| format!("- {f}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        recorded.details
-    ))
-}
-
-/// What a step's action left to show.
-#[derive(Default)]
-struct Recorded {
-    snapshot: Option<String>,
-    details: String,
-}
-
-/// Limits the step ran into, by name: each is a failure of its own.
-fn limits_reached(bed: &mut Testbed, before: &Events) -> Vec<String> {
-    let limits = *bed.container().limits();
-    let mut reached = bed
-        .container()
-        .limit_events()
-        .reached_since(before, &limits);
-    if let Ok(usage) = bed.container().usage() {
-        reached.extend(usage.full());
-    }
-    reached
-}
-
-fn act(
-    bed: &mut Testbed,
-    step: &Step,
-    timeout: Duration,
-) -> Result<(Vec<String>, Recorded), Error> {
-    match &step.action {
-        Action::Run {
-            command,
-            stdin,
-            exit,
-            stdout,
-            stderr,
-        } => {
-            let expect = (*exit, stdout.as_ref(), stderr.as_ref());
-            act_run(
-                bed,
-                command,
-                stdin.as_deref().unwrap_or(""),
-                expect,
-                timeout,
-            )
-        }
-        Action::Install {
-            packages,
-            force_reinstall,
-            outcome,
-        } => {
-            let refs: Vec<PackageRef> = packages
-                .iter()
-                .map(|p: &Located<PackageRef>| p.value.clone())
-                .collect();
-            let options = InstallOptions {
-                force_reinstall: *force_reinstall,
-                timeout: Some(timeout),
-            };
-            let tx = bed.install_with(&refs, &options)?;
-            Ok((checks::transaction(&tx, outcome), recorded_tx(&tx)))
-        }
-        Action::Remove {
-            names,
-            autoremove,
-            outcome,
-        } => {
-            let tx = bed.remove_with(names, *autoremove, timeout)?;
-            Ok((checks::transaction(&tx, outcome), recorded_tx(&tx)))
-        }
-        Action::Check => Ok((Vec::new(), Recorded::default())),
-    }
-}
-
-type RunExpect<'a> = (i32, Option<&'a Matcher>, Option<&'a Matcher>);
-
-fn act_run(
-    bed: &mut Testbed,
-    command: &str,
-    stdin: &str,
-    expect: RunExpect<'_>,
-    timeout: Duration,
-) -> Result<(Vec<String>, Recorded), Error> {
-    let output =
-        bed.container()
-            .exec(&["/bin/sh", "-c", command], &[], stdin.as_bytes(), timeout)?;
-    let (stdout, stderr) = (output.stdout_text(), output.stderr_text());
-    let failures = checks::run_step(
-        output.status,
-        expect.0,
-        &stdout,
-        &stderr,
-        (expect.1, expect.2),
-    );
-    let details = format!("--- stdout\n{}--- stderr\n{}", tail(&stdout), tail(&stderr));
-    Ok((
-        failures,
-        Recorded {
-            snapshot: Some(snapshot::of_output(command, &output)),
-            details,
-        },
-    ))
-}
-
-fn recorded_tx(tx: &Transaction) -> Recorded {
-    Recorded {
-        snapshot: Some(snapshot::of_transaction(tx)),
-        details: format!("--- opkg output\n{}", tail(&tx.combined_output())),
-    }
-}
-
-fn transaction_report(tx: &Transaction) -> String {
-    let problems: String = tx.problems.iter().map(|p| format!("- {p}\n")).collect();
-    format!(
-        "{}\n{problems}--- opkg output\n{}",
-        tx.command,
-        tail(&tx.combined_output())
-    )
-}
-
-fn state_checks(bed: &mut Testbed, step: &Step) -> Result<Vec<String>, Error> {
-    let c = &step.checks;
-    let mut failures = Vec::new();
-    if !c.installed.is_empty() || !c.not_installed.is_empty() {
-        failures.extend(checks::packages(
-            &bed.installed()?,
-            &c.installed,
-            &c.not_installed,
-        ));
-    }
-    for check in &c.files {
-        let found = bed.file(&check.path)?;
-        failures.extend(
-            checks::file(check, found.as_ref())
-                .into_iter()
-                .map(|f| format!("{f} ({})", check.location)),
-        );
-    }
-    Ok(failures)
-}
-
-fn describe(action: &Action) -> String {
-    match action {
-        Action::Run { command, .. } => format!("run `{}`", first_line(command)),
-        Action::Install { packages, .. } => format!(
-            "install {}",
-            packages
-                .iter()
-                .map(|p| package_name(&p.value))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        Action::Remove { names, .. } => format!("remove {}", names.join(" ")),
-        Action::Check => "check".into(),
-    }
-}
-
-fn package_name(p: &PackageRef) -> String {
-    match p {
-        PackageRef::Fixture(name) => format!("fixture:{name}"),
-        PackageRef::File(path) => path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
-}
-
-/// The last lines of an output, runs of one repeated line folded, with a
-/// note when some were cut.
-fn tail(text: &str) -> String {
-    let lines = fold_repeats(text);
-    let start = lines.len().saturating_sub(SHOWN_LINES);
-    let cut = if start > 0 {
-        format!("[{start} earlier lines cut]\n")
-    } else {
-        String::new()
-    };
-    let shown: String = lines[start..].iter().map(|l| format!("{l}\n")).collect();
-    cut + &shown
-}
-
-/// `line` followed by `[the line above, N more times]` for a run of equal lines.
-fn fold_repeats(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut repeats = 0;
-    let mut last: Option<&str> = None;
-    for line in text.lines() {
-        if last == Some(line) {
-            repeats += 1;
-            continue;
-        }
-        if repeats > 0 {
-            out.push(format!("[the line above, {repeats} more times]"));
-        }
-        repeats = 0;
-        out.push(line.to_owned());
-        last = Some(line);
-    }
-    if repeats > 0 {
-        out.push(format!("[the line above, {repeats} more times]"));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_lines_are_folded_and_long_output_cut() {
-        assert_eq!(
-            tail("a\nb\nb\nb\nc\n"),
-            "a\nb\n[the line above, 2 more times]\nc\n"
-        );
-        let long: String = (0..100).map(|i| format!("{i}\n")).collect();
-        let shown = tail(&long);
-        assert!(shown.starts_with("[60 earlier lines cut]\n60\n") && shown.ends_with("99\n"));
-    }
 }

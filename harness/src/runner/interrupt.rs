@@ -7,6 +7,7 @@
 //! waiter thread ever receives them.
 
 use nix::sys::signal::{SigSet, Signal};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::container::rundir::RunDir;
 
@@ -30,8 +31,22 @@ pub fn tear_down_on_signals() {
     }
 }
 
+/// The signal that interrupted the run, 0 while none has.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// The exit status an interrupted run must end with (128 + signal), once
+/// a signal came; the runner checks it when the trials return, since the
+/// teardown makes the running cases fail first.
+pub fn exit_status() -> Option<i32> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        sig => Some(128 + sig),
+    }
+}
+
 fn wait_and_tear_down(set: SigSet) {
     let Ok(signal) = set.wait() else { return };
+    RECEIVED.store(signal as i32, Ordering::SeqCst);
     eprintln!("\nwrtest: {signal}: tearing down every live container");
     RunDir::finish();
     std::process::exit(128 + signal as i32);

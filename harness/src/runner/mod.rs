@@ -7,12 +7,15 @@
 //! same runner serves `cargo test` (see [`cargo_main`]) and `wrtest run`.
 
 pub mod checks;
+mod clock;
 pub mod execute;
 pub mod interrupt;
 pub mod plan;
 pub mod snapshot;
+mod step;
+mod text;
 
-use libtest_mimic::{Arguments, Conclusion, Trial};
+use libtest_mimic::{Arguments, Completion, Conclusion, Trial};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -58,7 +61,12 @@ pub fn cargo_main(suites_dir: &Path) -> ! {
         paths: vec![suites_dir.to_owned()],
         ..RunOptions::default()
     };
-    let code = match run(&options, &args) {
+    let result = run(&options, &args);
+    if let Some(code) = interrupt::exit_status() {
+        RunDir::finish();
+        std::process::exit(code);
+    }
+    let code = match result {
         Ok(conclusion) if conclusion.has_failed() => 101,
         Ok(_) => 0,
         Err(e) => {
@@ -107,8 +115,10 @@ fn trial(ctx: &Arc<Context>, run: CaseRun) -> Trial {
     let ignored = run.case().ignore;
     let ctx = ctx.clone();
     let name = run.name.clone();
-    Trial::test(name, move || {
-        execute::run_case(&ctx, &run).map_err(Into::into)
+    Trial::ignorable_test(name, move || match execute::run_case(&ctx, &run) {
+        Ok(execute::CaseEnd::Passed) => Ok(Completion::Completed),
+        Ok(execute::CaseEnd::Skipped(reason)) => Ok(Completion::ignored_with(reason)),
+        Err(message) => Err(message.into()),
     })
     .with_ignored_flag(ignored)
 }

@@ -103,7 +103,9 @@ fn check_inputs(project: &Project, suite: &Suite) -> Result<(), Error> {
 
 fn step_packages(case: &Case) -> impl Iterator<Item = &Located<PackageRef>> {
     case.steps.iter().flat_map(|s| match &s.action {
-        Action::Install { packages, .. } => packages.as_slice(),
+        Action::Install { packages, .. } | Action::Lifecycle { packages, .. } => {
+            packages.as_slice()
+        }
         _ => &[],
     })
 }

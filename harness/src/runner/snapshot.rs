@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::container::{ExitStatus, Output};
 use crate::opkg::Transaction;
+use crate::testbed::LifecycleRun;
 
 /// Patterns replaced before comparing, with their stand-ins.
 const REDACTIONS: &[(&str, &str)] = &[
@@ -50,6 +51,29 @@ pub fn of_transaction(tx: &Transaction) -> String {
         "command: {command}\nstatus: {status}\nproblems:\n{problems}--- output\n{}",
         tx.combined_output()
     )
+}
+
+/// The text recorded for a `lifecycle` step: both transactions and the
+/// findings, which is what a regression shows up in.
+pub fn of_lifecycle(run: &LifecycleRun) -> String {
+    let mut text = of_transaction(&run.install);
+    if let Some(remove) = &run.remove {
+        text.push_str(&format!("=== removal\n{}", of_transaction(remove)));
+    }
+    if let Some(report) = &run.report {
+        let lines: String = report
+            .findings()
+            .iter()
+            .map(|f| format!("- {f}\n"))
+            .collect();
+        let kept: String = report
+            .config_kept
+            .iter()
+            .map(|c| format!("- {c}\n"))
+            .collect();
+        text.push_str(&format!("=== leftovers\n{lines}=== config kept\n{kept}"));
+    }
+    text
 }
 
 fn status(status: ExitStatus) -> String {

@@ -1,0 +1,272 @@
+//! One step: its action (run, install, remove, lifecycle or only checks),
+//! then its checks, the limits it ran into and its snapshot. Every mismatch
+//! is collected, not only the first.
+
+use std::time::Duration;
+
+use super::plan::CaseRun;
+use super::text::tail;
+use super::{checks, snapshot};
+use crate::container::limits::Events;
+use crate::container::ExitStatus;
+use crate::opkg::{InstallOptions, Transaction};
+use crate::spec::{Action, Located, Matcher, PackageRef, Step};
+use crate::testbed::{LifecycleRun, Testbed};
+use crate::{error_chain, Error};
+
+/// How a step ended when it did not fail.
+pub enum StepEnd {
+    /// It passed.
+    Passed,
+    /// A command asked to skip the case (exit status 77), with why.
+    Skipped(String),
+}
+
+/// Exit status by which a command skips its case (as in autotools and
+/// Debian's autopkgtest).
+pub const SKIP_STATUS: i32 = 77;
+
+pub fn run_step(
+    run: &CaseRun,
+    bed: &mut Testbed,
+    step: &Step,
+    timeout: Duration,
+) -> Result<StepEnd, String> {
+    let before = bed.container().limit_events();
+    let (mut failures, recorded) = act(bed, step, timeout).map_err(|e| error_chain(&e))?;
+    if let Some(reason) = recorded.skip {
+        return Ok(StepEnd::Skipped(reason));
+    }
+    failures.extend(state_checks(bed, step).map_err(|e| error_chain(&e))?);
+    failures.extend(limits_reached(bed, &before));
+    if let (Some(name), Some(content)) = (&step.snapshot, &recorded.snapshot) {
+        let compared = std::panic::catch_unwind(|| {
+            snapshot::assert(&run.suite.path, &run.suite.name, name, &run.image, content)
+        });
+        if let Err(panic) = compared {
+            failures.push(format!(
+                "snapshot {name} does not match: {}",
+                super::execute::panic_text(panic)
+            ));
+        }
+    }
+    if failures.is_empty() {
+        return Ok(StepEnd::Passed);
+    }
+    let list: Vec<String> = failures.iter().map(|f| format!("- {f}")).collect();
+    Err(format!("{}\n{}", list.join("\n"), recorded.details))
+}
+
+/// What a step's action left to show.
+#[derive(Default)]
+struct Recorded {
+    snapshot: Option<String>,
+    details: String,
+    /// Set when a command exited 77 without that being its expected status.
+    skip: Option<String>,
+}
+
+/// Limits the step ran into, by name: each is a failure of its own.
+fn limits_reached(bed: &mut Testbed, before: &Events) -> Vec<String> {
+    let limits = *bed.container().limits();
+    let mut reached = bed
+        .container()
+        .limit_events()
+        .reached_since(before, &limits);
+    if let Ok(usage) = bed.container().usage() {
+        reached.extend(usage.full());
+    }
+    reached
+}
+
+fn act(
+    bed: &mut Testbed,
+    step: &Step,
+    timeout: Duration,
+) -> Result<(Vec<String>, Recorded), Error> {
+    match &step.action {
+        Action::Run {
+            command,
+            stdin,
+            exit,
+            stdout,
+            stderr,
+        } => {
+            let expect = (*exit, stdout.as_ref(), stderr.as_ref());
+            act_run(
+                bed,
+                command,
+                stdin.as_deref().unwrap_or(""),
+                expect,
+                timeout,
+            )
+        }
+        Action::Install {
+            packages,
+            force_reinstall,
+            outcome,
+        } => {
+            let refs: Vec<PackageRef> = packages
+                .iter()
+                .map(|p: &Located<PackageRef>| p.value.clone())
+                .collect();
+            let options = InstallOptions {
+                force_reinstall: *force_reinstall,
+                timeout: Some(timeout),
+            };
+            let tx = bed.install_with(&refs, &options)?;
+            Ok((checks::transaction(&tx, outcome), recorded_tx(&tx)))
+        }
+        Action::Remove {
+            names,
+            autoremove,
+            outcome,
+        } => {
+            let tx = bed.remove_with(names, *autoremove, timeout)?;
+            Ok((checks::transaction(&tx, outcome), recorded_tx(&tx)))
+        }
+        Action::Lifecycle {
+            packages,
+            leftovers_ignore,
+        } => {
+            let refs: Vec<PackageRef> = packages.iter().map(|p| p.value.clone()).collect();
+            let run = bed.lifecycle(&refs, leftovers_ignore, timeout)?;
+            Ok((checks::lifecycle(&run), recorded_lifecycle(&run)))
+        }
+        Action::Check => Ok((Vec::new(), Recorded::default())),
+    }
+}
+
+fn recorded_lifecycle(run: &LifecycleRun) -> Recorded {
+    let mut details = format!("--- install\n{}", tail(&run.install.combined_output()));
+    if let Some(remove) = &run.remove {
+        details.push_str(&format!("--- remove\n{}", tail(&remove.combined_output())));
+    }
+    Recorded {
+        snapshot: Some(snapshot::of_lifecycle(run)),
+        details,
+        skip: None,
+    }
+}
+
+type RunExpect<'a> = (i32, Option<&'a Matcher>, Option<&'a Matcher>);
+
+fn act_run(
+    bed: &mut Testbed,
+    command: &str,
+    stdin: &str,
+    expect: RunExpect<'_>,
+    timeout: Duration,
+) -> Result<(Vec<String>, Recorded), Error> {
+    let output =
+        bed.container()
+            .exec(&["/bin/sh", "-c", command], &[], stdin.as_bytes(), timeout)?;
+    let (stdout, stderr) = (output.stdout_text(), output.stderr_text());
+    let failures = checks::run_step(
+        output.status,
+        expect.0,
+        &stdout,
+        &stderr,
+        (expect.1, expect.2),
+    );
+    let details = format!("--- stdout\n{}--- stderr\n{}", tail(&stdout), tail(&stderr));
+    let skip = (output.status == ExitStatus::Code(SKIP_STATUS) && expect.0 != SKIP_STATUS)
+        .then(|| skip_reason(&stdout, &stderr));
+    Ok((
+        failures,
+        Recorded {
+            snapshot: Some(snapshot::of_output(command, &output)),
+            details,
+            skip,
+        },
+    ))
+}
+
+/// The last line the skipping command wrote, as its reason.
+fn skip_reason(stdout: &str, stderr: &str) -> String {
+    let said = stderr
+        .lines()
+        .chain(stdout.lines())
+        .filter(|l| !l.trim().is_empty())
+        .last();
+    match said {
+        Some(line) => format!("skipped (exit status {SKIP_STATUS}): {}", line.trim()),
+        None => format!("skipped (exit status {SKIP_STATUS})"),
+    }
+}
+
+fn recorded_tx(tx: &Transaction) -> Recorded {
+    Recorded {
+        skip: None,
+        snapshot: Some(snapshot::of_transaction(tx)),
+        details: format!("--- opkg output\n{}", tail(&tx.combined_output())),
+    }
+}
+
+pub fn transaction_report(tx: &Transaction) -> String {
+    let problems: String = tx.problems.iter().map(|p| format!("- {p}\n")).collect();
+    format!(
+        "{}\n{problems}--- opkg output\n{}",
+        tx.command,
+        tail(&tx.combined_output())
+    )
+}
+
+fn state_checks(bed: &mut Testbed, step: &Step) -> Result<Vec<String>, Error> {
+    let c = &step.checks;
+    let mut failures = Vec::new();
+    if !c.installed.is_empty() || !c.not_installed.is_empty() {
+        failures.extend(checks::packages(
+            &bed.installed()?,
+            &c.installed,
+            &c.not_installed,
+        ));
+    }
+    for check in &c.files {
+        let found = bed.file(&check.path)?;
+        failures.extend(
+            checks::file(check, found.as_ref())
+                .into_iter()
+                .map(|f| format!("{f} ({})", check.location)),
+        );
+    }
+    Ok(failures)
+}
+
+pub fn describe(action: &Action) -> String {
+    match action {
+        Action::Run { command, .. } => format!("run `{}`", first_line(command)),
+        Action::Install { packages, .. } => format!(
+            "install {}",
+            packages
+                .iter()
+                .map(|p| package_name(&p.value))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Action::Remove { names, .. } => format!("remove {}", names.join(" ")),
+        Action::Lifecycle { packages, .. } => format!(
+            "lifecycle {}",
+            packages
+                .iter()
+                .map(|p| package_name(&p.value))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Action::Check => "check".into(),
+    }
+}
+
+fn package_name(p: &PackageRef) -> String {
+    match p {
+        PackageRef::Fixture(name) => format!("fixture:{name}"),
+        PackageRef::File(path) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
