@@ -131,6 +131,54 @@ const CORPUS: &[(&str, usize, usize, &str)] = &[
         7,
         "`tmp` must be at least 1M (1048576 bytes), found \"512K\"",
     ),
+    (
+        "lifecycle-empty.toml",
+        6,
+        15,
+        "`lifecycle` needs at least one package",
+    ),
+    (
+        "lifecycle-bad-pattern.toml",
+        7,
+        41,
+        "invalid pattern \"/var/log**\" in `leftovers_ignore`: `**` must be a whole segment",
+    ),
+    (
+        "lifecycle-relative-pattern.toml",
+        7,
+        23,
+        "invalid pattern \"tmp/hello.pid\" in `leftovers_ignore`: it is relative",
+    ),
+    (
+        "leftovers-ignore-without-lifecycle.toml",
+        7,
+        3,
+        "`leftovers_ignore` is only allowed with `lifecycle`, but this step's action is `remove`",
+    ),
+    (
+        "expect-fail-empty.toml",
+        5,
+        15,
+        "empty `expect_fail` reason",
+    ),
+    (
+        "expect-fail-on-suite.toml",
+        2,
+        1,
+        "unknown key `expect_fail` in the suite",
+    ),
+    (
+        "needs-unknown.toml",
+        5,
+        19,
+        "unknown need \"systemd\"; expected \"procd\", \"network\" or \"arch:NAME\"",
+    ),
+    (
+        "needs-duplicate.toml",
+        5,
+        34,
+        "duplicate need \"procd\" in `needs`; it is already listed at",
+    ),
 ];
 
 fn corpus_dir() -> PathBuf {

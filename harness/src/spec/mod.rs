@@ -42,6 +42,15 @@
 //!   [[case.step.file]]
 //!     path = "/usr/bin/hello"
 //!     exists = false
+//!
+//! [[case]]
+//! name = "leaves_nothing_behind"
+//! needs = ["procd", "arch:x86_64"]
+//! expect_fail = "the init script leaves its pid file (bug 42)"
+//!
+//!   [[case.step]]
+//!   lifecycle = ["fixture:hello-lib", "fixture:hello"]
+//!   leftovers_ignore = ["/etc/hello.log", "/var/log/**"]
 //! ```
 //!
 //! ## Top level
@@ -63,10 +72,28 @@
 //! | `images` | array of image ids, replacing the suite's; not empty | the suite's |
 //! | `install` | package references installed after the suite's | `[]` |
 //! | `ignore` | boolean; an ignored case runs only with `--ignored` | `false` |
+//! | `expect_fail` | non-blank reason: the case is expected to fail (a known bug) | unset |
+//! | `needs` | array of what the case needs to run, each at most once; see below | `[]` |
 //! | `hostname` | the container's hostname (1 to 63 of `A-Za-z0-9-.`) | unset |
 //! | `timeout` | per-step default for this case, seconds | the suite's |
 //! | `limits` | resource limits; each key set here replaces the suite's | the suite's |
 //! | `step` | the `[[case.step]]` tables, in order; at least one | |
+//!
+//! `expect_fail` and `needs` are case keys only; the suite and steps do not
+//! take them.
+//!
+//! An item of `needs` is one of:
+//!
+//! | item | the case needs |
+//! |---|---|
+//! | `procd` | procd, OpenWrt's init and service manager, running in the container |
+//! | `network` | networking in the container beyond loopback |
+//! | `arch:NAME` | an image that takes packages of architecture NAME |
+//!
+//! NAME is a package architecture such as `x86_64`, `i386_pentium4`,
+//! `aarch64_generic`, `mips_24kc` or `all`, made of ASCII letters, digits,
+//! `_` and `-`. Items are kept as written; deciding whether an image or the
+//! host provides them is the runner's job.
 //!
 //! ## `[limits]` and `[case.limits]`
 //!
@@ -102,6 +129,8 @@
 //! | `force_reinstall` | `install` | boolean | `false` |
 //! | `remove` | (action) | array of package names, not empty | |
 //! | `autoremove` | `remove` | boolean | `false` |
+//! | `lifecycle` | (action) | array of package references, not empty; see below | |
+//! | `leftovers_ignore` | `lifecycle` | array of path patterns; see below | `[]` |
 //! | `expect` | `install`, `remove` | `"success"` or `"failure"` | `"success"` |
 //! | `errors` | `install`, `remove` | error kinds to report; implies `"failure"` | `[]` |
 //! | `output` | `install`, `remove` | matcher on the package manager's output | unchecked |
@@ -113,6 +142,23 @@
 //! Snapshot names must be unique in the suite. The error kinds are listed
 //! in [`ERROR_KINDS`]; giving both `errors` and `expect = "success"` is an
 //! error.
+//!
+//! ## `lifecycle` steps
+//!
+//! A `lifecycle` step checks that its packages clean up after themselves.
+//! It records the container's files and processes, installs the packages
+//! (which must succeed), removes them again and records once more. Every
+//! file added, changed or removed and every process left running fails the
+//! step, except the package manager's own bookkeeping and paths matching a
+//! `leftovers_ignore` pattern. A modified conffile that removal keeps is
+//! reported as "config kept", not as a leftover.
+//!
+//! A pattern is an absolute path; within a segment `*` matches any run of
+//! characters and `?` one character, neither crossing a `/`; a segment that
+//! is exactly `**` matches any number of whole segments, including none. Every
+//! other character stands for itself. Patterns may not be empty, relative,
+//! contain an empty segment (`//` or a final `/`), or use `**` inside a
+//! longer segment: `/var/log/**` is valid, `/var/log**` is not.
 //!
 //! ## `[[case.step.file]]`
 //!
@@ -162,6 +208,8 @@ mod fields;
 mod limits;
 mod matcher;
 mod model;
+mod needs;
+mod pattern;
 mod raw;
 mod source;
 mod step;

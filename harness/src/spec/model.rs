@@ -41,6 +41,11 @@ pub struct Case {
     pub ignore: bool,
     /// The container's hostname, if the case sets one.
     pub hostname: Option<String>,
+    /// Why the case is expected to fail (such as a known bug), when it is.
+    pub expect_fail: Option<String>,
+    /// What the case needs to run (`procd`, `network` or `arch:NAME`),
+    /// each as written and at most once, in file order.
+    pub needs: Vec<Located<String>>,
     /// The resource limits: each key of the case's `limits` table, else the
     /// same key of the suite's.
     pub limits: LimitsSpec,
@@ -115,6 +120,19 @@ pub enum Action {
         autoremove: bool,
         /// How the package manager must finish.
         outcome: Outcome,
+    },
+    /// Install packages, remove them again and compare the container
+    /// before and after: every file added, changed or removed and every
+    /// process still running is a leftover, except the package manager's
+    /// own bookkeeping and paths matching `leftovers_ignore`. Modified
+    /// conffiles that are kept count as "config kept", not as leftovers.
+    Lifecycle {
+        /// The packages, in the order given; there is at least one.
+        packages: Vec<Located<PackageRef>>,
+        /// Absolute path patterns of changes that are not leftovers, as
+        /// written: `*` matches within one path segment, `**` (a whole
+        /// segment) any number of segments, `?` one character.
+        leftovers_ignore: Vec<String>,
     },
     /// Do nothing; only verify the step's checks.
     Check,

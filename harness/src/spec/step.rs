@@ -12,11 +12,12 @@ use super::checks;
 use super::error::SpecError;
 use super::fields::{Fields, Spot};
 use super::model::{Action, Outcome, Step};
+use super::pattern;
 use super::raw::Value;
 use super::values::{self, Registry};
 
 /// The keys that name a step's action.
-const ACTIONS: &[&str] = &["run", "install", "remove"];
+const ACTIONS: &[&str] = &["run", "install", "remove", "lifecycle"];
 
 /// Every key a step may hold.
 const STEP_KEYS: &[&str] = &[
@@ -29,6 +30,8 @@ const STEP_KEYS: &[&str] = &[
     "force_reinstall",
     "remove",
     "autoremove",
+    "lifecycle",
+    "leftovers_ignore",
     "expect",
     "errors",
     "output",
@@ -47,6 +50,7 @@ const ACTION_OPTIONS: &[(&str, &[&str])] = &[
     ("stderr", &["run"]),
     ("force_reinstall", &["install"]),
     ("autoremove", &["remove"]),
+    ("leftovers_ignore", &["lifecycle"]),
     ("expect", &["install", "remove"]),
     ("errors", &["install", "remove"]),
     ("output", &["install", "remove"]),
@@ -77,7 +81,7 @@ pub(crate) fn step(
     let checks = checks::checks(fields)?;
     if action == Action::Check && checks.is_empty() {
         return Err(fields.error(
-            "empty step: expected an action (`run`, `install` or `remove`) or a check \
+            "empty step: expected an action (`run`, `install`, `remove` or `lifecycle`) or a check \
              (`installed`, `not_installed` or `[[case.step.file]]`)",
         ));
     }
@@ -140,6 +144,7 @@ fn action(fields: &Fields<'_>, key: Option<&str>, dir: &Path) -> Result<Action, 
         Some("run") => run(fields),
         Some("install") => install(fields, dir),
         Some("remove") => remove(fields),
+        Some("lifecycle") => lifecycle(fields, dir),
         _ => Ok(Action::Check),
     }
 }
@@ -178,6 +183,18 @@ fn remove(fields: &Fields<'_>) -> Result<Action, SpecError> {
         names: names.unwrap_or_default(),
         autoremove: fields.opt("autoremove", |s| s.bool())?.unwrap_or(false),
         outcome: outcome(fields)?,
+    })
+}
+
+fn lifecycle(fields: &Fields<'_>, dir: &Path) -> Result<Action, SpecError> {
+    let packages = fields.opt("lifecycle", |s| {
+        non_empty(s, |s| values::package_refs(s, dir))
+    })?;
+    Ok(Action::Lifecycle {
+        packages: packages.unwrap_or_default(),
+        leftovers_ignore: fields
+            .opt("leftovers_ignore", pattern::patterns)?
+            .unwrap_or_default(),
     })
 }
 

@@ -4,16 +4,17 @@
 //! Owns the top-level and `[[case]]` keys, the defaults a case inherits from
 //! its suite (images, install list, timeout, limits), and suite-wide
 //! uniqueness of case names. Steps are built by `step`; `limits` tables by
-//! `limits`.
+//! `limits`; the `needs` list by `needs`.
 
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
 use super::error::{Located, Location, SpecError};
-use super::fields::Fields;
+use super::fields::{Fields, Spot};
 use super::limits;
 use super::model::{Case, LimitsSpec, PackageRef, Step, Suite};
+use super::needs;
 use super::raw;
 use super::source::Source;
 use super::step::{self, StepContext};
@@ -27,7 +28,16 @@ const SUITE_KEYS: &[&str] = &["name", "images", "install", "timeout", "limits", 
 
 /// Every key a `[[case]]` table may hold.
 const CASE_KEYS: &[&str] = &[
-    "name", "images", "install", "ignore", "hostname", "timeout", "limits", "step",
+    "name",
+    "images",
+    "install",
+    "ignore",
+    "expect_fail",
+    "needs",
+    "hostname",
+    "timeout",
+    "limits",
+    "step",
 ];
 
 /// What every case of a suite starts from.
@@ -135,6 +145,8 @@ fn case(
     let images = case_images(fields, defaults, &name)?;
     let install = case_install(fields, defaults)?;
     let ignore = fields.opt("ignore", |s| s.bool())?.unwrap_or(false);
+    let expect_fail = fields.opt("expect_fail", expect_fail)?;
+    let needs = fields.opt("needs", needs::needs)?.unwrap_or_default();
     let hostname = fields.opt("hostname", values::hostname)?;
     let timeout = fields.opt("timeout", values::timeout)?;
     let limits = limits::merged(limits::limits(fields)?, defaults.limits);
@@ -153,6 +165,8 @@ fn case(
         steps,
         ignore,
         hostname,
+        expect_fail,
+        needs,
         limits,
     })
 }
@@ -164,6 +178,18 @@ fn case_name(fields: &Fields<'_>, names: &mut Registry) -> Result<String, SpecEr
     let name = values::name(spot, "case")?;
     names.claim(&spot, &name, "case")?;
     Ok(name)
+}
+
+/// The reason given by `expect_fail`: any string that is not blank.
+fn expect_fail(spot: Spot<'_>) -> Result<String, SpecError> {
+    let reason = spot.str()?;
+    if reason.trim().is_empty() {
+        return Err(spot.error(
+            "empty `expect_fail` reason; say why the case is expected to fail, \
+             such as the bug it waits on",
+        ));
+    }
+    Ok(reason.to_string())
 }
 
 /// The suite's install list followed by the case's.

@@ -57,10 +57,18 @@ timeout = 10
 name = "other"
 images = ["a", "b"]
 ignore = true
+expect_fail = "bug 42: the pid file stays"
+needs = ["procd", "arch:x86_64"]
 
   [[case.step]]
   installed = ["hello-lib"]
   timeout = 0.25
+
+  [[case.step]]
+  lifecycle = ["fixture:hello-lib", "pkgs/hello_1.0_x86_64.ipk"]
+  leftovers_ignore = ["/etc/hello.log", "/var/log/**"]
+  snapshot = true
+  not_installed = ["hello"]
 "#;
 
 fn loc(line: usize, col: usize) -> Location {
@@ -110,6 +118,8 @@ fn expected_first_case() -> Case {
         steps: vec![run_step(), install_step(), remove_step()],
         ignore: false,
         hostname: Some("OpenWrt".into()),
+        expect_fail: None,
+        needs: vec![],
         limits: LimitsSpec::default(),
     }
 }
@@ -198,9 +208,9 @@ fn remove_step() -> Step {
 }
 
 fn expected_second_case() -> Case {
-    let step = Step {
+    let check = Step {
         index: 1,
-        location: loc(48, 3),
+        location: loc(50, 3),
         action: Action::Check,
         timeout: Duration::from_millis(250),
         snapshot: None,
@@ -214,10 +224,36 @@ fn expected_second_case() -> Case {
         location: loc(43, 1),
         images: vec![at("a".to_string(), 45, 11), at("b".to_string(), 45, 16)],
         install: vec![at(PackageRef::Fixture("hello-lib".into()), 3, 12)],
-        steps: vec![step],
+        steps: vec![check, lifecycle_step()],
         ignore: true,
         hostname: None,
+        expect_fail: Some("bug 42: the pid file stays".into()),
+        needs: vec![
+            at("procd".to_string(), 48, 10),
+            at("arch:x86_64".to_string(), 48, 19),
+        ],
         limits: LimitsSpec::default(),
+    }
+}
+
+fn lifecycle_step() -> Step {
+    let hello = PackageRef::File("suites/pkgs/hello_1.0_x86_64.ipk".into());
+    Step {
+        index: 2,
+        location: loc(54, 3),
+        action: Action::Lifecycle {
+            packages: vec![
+                at(PackageRef::Fixture("hello-lib".into()), 55, 16),
+                at(hello, 55, 37),
+            ],
+            leftovers_ignore: vec!["/etc/hello.log".into(), "/var/log/**".into()],
+        },
+        timeout: Duration::from_secs(30),
+        snapshot: Some("other-2".into()),
+        checks: Checks {
+            not_installed: vec!["hello".into()],
+            ..Checks::default()
+        },
     }
 }
 
@@ -350,6 +386,116 @@ fn empty_steps_and_missing_names_are_rejected() {
     assert_eq!(err, "suites/hello.toml:2:1: a case needs a `name`");
 }
 
+/// A one-case suite: `case_lines` go in the `[[case]]` table (from line 4
+/// on), `step_lines` in its one step (after a line holding the step header).
+fn one_case(case_lines: &str, step_lines: &str) -> String {
+    format!("images = [\"x\"]\n[[case]]\nname = \"a\"\n{case_lines}\n[[case.step]]\n{step_lines}\n")
+}
+
+#[test]
+fn new_case_keys_default_to_unset() {
+    let suite = parse_ok(&one_case("", "run = \"true\""));
+    assert_eq!(suite.cases[0].expect_fail, None);
+    assert!(suite.cases[0].needs.is_empty());
+}
+
+#[test]
+fn expect_fail_needs_a_reason() {
+    let text = one_case("expect_fail = \"known bug\"", "run = \"true\"");
+    let reason = parse_ok(&text).cases[0].expect_fail.clone();
+    assert_eq!(reason.as_deref(), Some("known bug"));
+    for blank in ["\"\"", "\"  \""] {
+        let err = parse_err(&one_case(
+            &format!("expect_fail = {blank}"),
+            "run = \"true\"",
+        ));
+        assert!(
+            err.starts_with("suites/hello.toml:4:15: empty `expect_fail` reason"),
+            "{blank}: {err}"
+        );
+    }
+    let err = parse_err(&one_case("expect_fail = true", "run = \"true\""));
+    assert_eq!(
+        err,
+        "suites/hello.toml:4:15: expected a string for `expect_fail`, found a boolean"
+    );
+}
+
+#[test]
+fn expect_fail_and_needs_are_case_keys_only() {
+    let err = parse_err(&format!(
+        "expect_fail = \"bug\"\n{}",
+        one_case("", "run = \"x\"")
+    ));
+    assert!(
+        err.starts_with("suites/hello.toml:1:1: unknown key `expect_fail` in the suite"),
+        "{err}"
+    );
+    let err = parse_err(&one_case("", "run = \"x\"\nneeds = [\"procd\"]"));
+    assert!(
+        err.starts_with("suites/hello.toml:7:1: unknown key `needs` in a step"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lifecycle_defaults_to_ignoring_nothing() {
+    let suite = parse_ok(&one_case("", "lifecycle = [\"fixture:f\"]"));
+    let step = &suite.cases[0].steps[0];
+    let Action::Lifecycle {
+        packages,
+        leftovers_ignore,
+    } = &step.action
+    else {
+        panic!("not a lifecycle step: {:?}", step.action);
+    };
+    assert_eq!(packages, &[at(PackageRef::Fixture("f".into()), 6, 14)]);
+    assert!(leftovers_ignore.is_empty());
+    assert_eq!(step.timeout, DEFAULT_TIMEOUT);
+}
+
+#[test]
+fn lifecycle_needs_packages() {
+    let err = parse_err(&one_case("", "lifecycle = []"));
+    assert_eq!(
+        err,
+        "suites/hello.toml:6:13: `lifecycle` needs at least one package"
+    );
+    let err = parse_err(&one_case("", "lifecycle = [\"fixture:\"]"));
+    assert!(
+        err.starts_with("suites/hello.toml:6:14: invalid fixture name \"\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn lifecycle_options_belong_to_lifecycle_alone() {
+    let err = parse_err(&one_case(
+        "",
+        "remove = [\"p\"]\nleftovers_ignore = [\"/x\"]",
+    ));
+    assert_eq!(
+        err,
+        "suites/hello.toml:7:1: `leftovers_ignore` is only allowed with `lifecycle`, \
+         but this step's action is `remove`"
+    );
+    let err = parse_err(&one_case("", "installed = [\"p\"]\nleftovers_ignore = []"));
+    assert!(err.ends_with("but this step has no action"), "{err}");
+    let err = parse_err(&one_case(
+        "",
+        "lifecycle = [\"fixture:f\"]\nexpect = \"failure\"",
+    ));
+    assert!(
+        err.starts_with(
+            "suites/hello.toml:7:1: `expect` is only allowed with `install` or `remove`, \
+             but this step's action is `lifecycle`"
+        ),
+        "{err}"
+    );
+    let err = parse_err(&one_case("", "lifecycle = [\"fixture:f\"]\nrun = \"true\""));
+    assert!(err.contains("has both `lifecycle` and `run`"), "{err}");
+}
+
 #[test]
 fn invalid_file_stems_need_an_explicit_name() {
     let text = "images = [\"x\"]\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"x\"\n";
@@ -403,6 +549,9 @@ fn arbitrary_input_never_panics() {
         "limits = []",
         "[limits]\nmemory = \"é\"\ntmp = \"ééG\"",
         "limits.cpus = 1e308\nlimits.pids = -9223372036854775808",
+        "images = [\"x\"]\n[[case]]\nname = \"a\"\nneeds = [\"arch:é\", \"é\"]",
+        "case = [{ name = \"a\", \
+         step = [{ lifecycle = [\"/\"], leftovers_ignore = [\"/**é\"] }] }]",
     ];
     for text in samples {
         let _ = parse(text, Path::new(PATH));
