@@ -20,6 +20,7 @@
 pub mod bench;
 pub mod container;
 mod error;
+pub mod feed;
 pub mod fixtures;
 pub mod image;
 pub mod ipk;

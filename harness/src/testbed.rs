@@ -70,6 +70,29 @@ impl Project {
         Ok(image::prepare(id, &self.config)?)
     }
 
+    /// The package files behind a reference; a directory means every
+    /// `*.ipk` in it.
+    pub fn package_files(&self, package: &PackageRef) -> Result<Vec<PathBuf>, Error> {
+        match package {
+            PackageRef::File(dir) if dir.is_dir() => {
+                let entries = std::fs::read_dir(dir).map_err(|e| {
+                    Error::Input(format!(
+                        "cannot read package directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+                let mut files: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "ipk"))
+                    .collect();
+                files.sort();
+                Ok(files)
+            }
+            other => Ok(vec![self.package_file(other)?]),
+        }
+    }
+
     /// The package file behind a reference.
     pub fn package_file(&self, package: &PackageRef) -> Result<PathBuf, Error> {
         match package {
@@ -261,6 +284,22 @@ impl Testbed {
                 .extend(pkg.conffiles.into_iter().map(|(path, _)| path));
         }
         Ok(cx)
+    }
+
+    /// Publish these packages as the container's only opkg feed (offline,
+    /// `file://`) and run `opkg update`, so packages install by name with
+    /// their dependencies resolved from the feed.
+    pub fn publish_feed(
+        &mut self,
+        packages: &[PackageRef],
+        timeout: Duration,
+    ) -> Result<Transaction, Error> {
+        self.require_opkg()?;
+        let mut files = Vec::new();
+        for package in packages {
+            files.extend(self.project.package_files(package)?);
+        }
+        Ok(crate::feed::publish(&mut self.container, &files, timeout)?)
     }
 
     /// Installed packages.

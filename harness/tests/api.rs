@@ -142,3 +142,34 @@ fn a_package_with_scripts_and_a_conffile_cycles_cleanly() {
     assert!(report.is_clean(), "{:?}", report.findings());
     assert!(report.config_kept.is_empty());
 }
+
+#[test]
+fn a_local_feed_resolves_dependencies_by_name_offline() {
+    let mut bed = common::bed(common::IMAGE);
+    let chain = PackageRef::File(common::root().join("../shared/packages/lmapd-chain"));
+    let update = bed
+        .publish_feed(&[chain], std::time::Duration::from_secs(60))
+        .unwrap();
+    assert!(update.succeeded(), "{}", update.combined_output());
+    let out = bed.sh("opkg install simet-lmapd").unwrap();
+    assert_eq!(
+        out.code(),
+        Some(0),
+        "{}{}",
+        out.stdout_text(),
+        out.stderr_text()
+    );
+    let installed: Vec<String> = bed
+        .installed()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    for name in ["simet-lmapd", "libevent2-6", "check"] {
+        assert!(
+            installed.contains(&name.to_string()),
+            "{name} not installed: {}",
+            out.stdout_text()
+        );
+    }
+}
