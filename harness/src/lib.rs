@@ -18,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod bench;
+pub mod compat;
 pub mod container;
 mod error;
 pub mod feed;

@@ -22,7 +22,7 @@ use crate::container::{Container, Node, Options, Output};
 use crate::fixtures::Fixtures;
 use crate::image::{self, Config, PackageManager, Prepared};
 use crate::lifecycle::{self, LifecycleReport, Snapshot};
-use crate::opkg::{self, InstallOptions, InstalledPackage, Transaction};
+use crate::opkg::{self, InstallOptions, InstalledPackage, Targets, Transaction};
 use crate::spec::PackageRef;
 use crate::Error;
 
@@ -102,7 +102,22 @@ impl Project {
                 "package file {} not found",
                 path.display()
             ))),
+            PackageRef::Name(name) => Err(Error::Input(format!(
+                "name:{name} is installed from the case's feed and has no package file"
+            ))),
         }
+    }
+
+    /// Split references into files to copy in and names for the feeds.
+    pub fn targets(&self, packages: &[PackageRef]) -> Result<Targets, Error> {
+        let mut targets = Targets::default();
+        for package in packages {
+            match package {
+                PackageRef::Name(name) => targets.names.push(name.clone()),
+                other => targets.files.extend(self.package_files(other)?),
+            }
+        }
+        Ok(targets)
     }
 }
 
@@ -173,13 +188,10 @@ impl Testbed {
         options: &InstallOptions,
     ) -> Result<Transaction, Error> {
         self.require_opkg()?;
-        let files = packages
-            .iter()
-            .map(|p| self.project.package_file(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let targets = self.project.targets(packages)?;
         Ok(opkg::install(
             &mut self.container,
-            &files,
+            &targets,
             &self.image.meta.arch,
             options,
         )?)
@@ -250,14 +262,13 @@ impl Testbed {
     }
 
     fn package_names(&self, packages: &[PackageRef]) -> Result<Vec<String>, Error> {
-        packages
-            .iter()
-            .map(|p| {
-                Ok(crate::ipk::read(&self.project.package_file(p)?)?
-                    .control
-                    .package)
-            })
-            .collect()
+        let targets = self.project.targets(packages)?;
+        let mut names = Vec::new();
+        for file in &targets.files {
+            names.push(crate::ipk::read(file)?.control.package);
+        }
+        names.extend(targets.names);
+        Ok(names)
     }
 
     /// Owners and conffiles of the installed `names`, before they go.

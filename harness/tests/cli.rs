@@ -192,6 +192,15 @@ fn images_lists_the_configured_ids() {
     );
 }
 
+/// What libtest-mimic printed after `test NAME ... ` (padding aside).
+fn outcome<'a>(text: &'a str, name: &str) -> &'a str {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("test {name} ")))
+        .unwrap_or_else(|| panic!("no line for {name}"));
+    line.split_once(" ... ").map_or("", |(_, rest)| rest)
+}
+
 /// The failure text libtest-mimic prints for `name`.
 fn failure_of<'a>(text: &'a str, name: &str) -> &'a str {
     let start = text
@@ -326,4 +335,56 @@ fn a_case_expected_to_fail_that_passes_is_reported() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn openwrt_ci_mode_runs_test_sh_or_the_generic_checks_per_package() {
+    let sources = tempfile::tempdir().unwrap();
+    let zlib = sources.path().join("libs/zlib");
+    std::fs::create_dir_all(&zlib).unwrap();
+    std::fs::write(zlib.join("Makefile"), "# placeholder\n").unwrap();
+    std::fs::write(zlib.join("test.sh"), ". \"$CI_HELPERS\"\n[ \"$1 $2 $PKG_MANAGER\" = \"zlib 1.2.11 opkg\" ] || err_die \"args: $*\"\n[ -e /usr/lib/libz.so.1 ] && success found\n").unwrap();
+    let chain = common::root().join("../shared/packages/lmapd-chain");
+    let out = wrtest(&[
+        "ci",
+        chain.to_str().unwrap(),
+        "--image",
+        common::IMAGE,
+        "--sources",
+        sources.path().to_str().unwrap(),
+    ]);
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let image = common::IMAGE;
+    assert_eq!(
+        outcome(&text, &format!("openwrt-ci::zlib::{image}")),
+        "ok",
+        "{text}"
+    );
+    assert!(
+        text.contains("ignored (step 3") && text.contains("check installs no executable"),
+        "{text}"
+    );
+    assert!(
+        failure_of(&text, &format!("openwrt-ci::libjson-c2::{image}"))
+            .contains("Not downgrading package libjson-c2"),
+        "{text}"
+    );
+    assert!(
+        failure_of(&text, &format!("openwrt-ci::simet-lmapd::{image}"))
+            .contains("no executable of simet-lmapd shows its version 0.1.2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn snapshots_are_found_when_the_suite_is_named_by_a_relative_path() {
+    let out = wrtest(&[
+        "run",
+        "package-tests/suites/hello.toml",
+        "--filter",
+        "prints_greeting",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("3 passed"), "{}", text(&out));
 }

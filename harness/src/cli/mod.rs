@@ -1,6 +1,7 @@
 //! Command-line parsing and the subcommands of the `wrtest` binary.
 
 mod bench;
+mod ci;
 mod images;
 mod run;
 mod shell;
@@ -31,6 +32,8 @@ pub struct Cli {
 enum Command {
     /// Run suites (default: package-tests/suites of the project).
     Run(run::RunArgs),
+    /// Test built ipks as OpenWrt's package CI does: test.sh, or generic checks.
+    Ci(ci::CiArgs),
     /// Open an interactive shell in a fresh container; it is torn down on exit.
     Shell(shell::ShellArgs),
     /// List the images the project configuration knows.
@@ -49,6 +52,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Run(args) => run::run(args),
         Command::Shell(args) => shell::shell(args),
         Command::Images => images::list(),
+        Command::Ci(args) => ci::ci(args),
         Command::Bench(args) => bench::bench(args),
     };
     result.unwrap_or_else(|e| {

@@ -18,6 +18,13 @@ pub struct RunArgs {
     /// suites, an install/check/remove smoke case runs on each --image.
     #[arg(long = "ipk", value_name = "FILE")]
     ipks: Vec<PathBuf>,
+    #[command(flatten)]
+    select: Selection,
+}
+
+/// Which cases run, with libtest's flags.
+#[derive(Debug, Args)]
+pub struct Selection {
     /// Only run cases whose name (suite::case::image) contains this.
     #[arg(long, value_name = "PATTERN")]
     filter: Option<String>,
@@ -43,7 +50,6 @@ pub struct RunArgs {
 
 /// Run and map the outcome to an exit code.
 pub fn run(args: RunArgs) -> Result<i32, Error> {
-    runner::interrupt::tear_down_on_signals();
     let mut paths = args.paths.clone();
     if paths.is_empty() && args.ipks.is_empty() {
         paths.push(default_suites()?);
@@ -52,8 +58,19 @@ pub fn run(args: RunArgs) -> Result<i32, Error> {
         paths,
         images: args.images.clone(),
         ipks: args.ipks.clone(),
+        ..RunOptions::default()
     };
-    let conclusion = runner::run(&options, &test_arguments(&args))?;
+    run_with(&options, &args.select)
+}
+
+/// Run `options` with the selection flags; map the outcome to an exit code.
+pub fn run_with(options: &RunOptions, select: &Selection) -> Result<i32, Error> {
+    runner::interrupt::tear_down_on_signals();
+    let conclusion = runner::run(options, &test_arguments(select));
+    if let Some(code) = runner::interrupt::exit_status() {
+        return Ok(code);
+    }
+    let conclusion = conclusion?;
     Ok(if conclusion.has_failed() {
         super::FAILED
     } else {
@@ -72,7 +89,7 @@ fn default_suites() -> Result<PathBuf, Error> {
     Ok(root.join("package-tests/suites"))
 }
 
-fn test_arguments(args: &RunArgs) -> libtest_mimic::Arguments {
+fn test_arguments(args: &Selection) -> libtest_mimic::Arguments {
     libtest_mimic::Arguments {
         filter: args.filter.clone(),
         exact: args.exact,

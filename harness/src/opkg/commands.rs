@@ -68,15 +68,26 @@ pub enum OpkgError {
     Container(#[from] ContainerError),
 }
 
-/// Install package files (their dependencies among each other resolved by
-/// opkg), after refusing any whose architecture `image_arch` cannot run.
+/// What to install: package files, and names to take from the feeds.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    /// Package files, copied into the container first.
+    pub files: Vec<PathBuf>,
+    /// Package names, resolved by opkg from the configured feeds.
+    pub names: Vec<String>,
+}
+
+/// Install packages (dependencies among the files and from the feeds
+/// resolved by opkg), after refusing files whose architecture `image_arch`
+/// cannot run.
 pub fn install(
     c: &mut Container,
-    files: &[PathBuf],
+    targets: &Targets,
     image_arch: &str,
     options: &InstallOptions,
 ) -> Result<Transaction, OpkgError> {
-    let packages = files
+    let packages = targets
+        .files
         .iter()
         .map(|f| ipk::read(f))
         .collect::<Result<Vec<_>, _>>()?;
@@ -93,16 +104,24 @@ pub fn install(
         });
     }
     for pkg in &packages {
-        let inside = stage(c, &pkg.path)?;
         command.push(' ');
-        command.push_str(&inside);
+        command.push_str(&stage(c, &pkg.path)?);
+    }
+    for name in &targets.names {
+        command.push(' ');
+        command.push_str(&shell_quote(name));
     }
     let output = c.sh(
         &command,
         options.timeout.unwrap_or(Duration::from_secs(120)),
     )?;
     let mut problems = errors::parse(&format!("{}{}", output.stdout_text(), output.stderr_text()));
-    problems.extend(missing_after_install(c, &packages, &problems)?);
+    let wanted: Vec<(String, Option<String>)> = packages
+        .iter()
+        .map(|p| (p.control.package.clone(), Some(p.control.version.clone())))
+        .chain(targets.names.iter().map(|n| (n.clone(), None)))
+        .collect();
+    problems.extend(missing_after_install(c, &wanted, &problems)?);
     Ok(Transaction {
         command,
         output: Some(output),
@@ -145,9 +164,11 @@ fn stage(c: &mut Container, file: &Path) -> Result<String, OpkgError> {
 }
 
 /// Packages that opkg did not leave installed at the version of their file.
+/// Packages (at the version of their file, when one was given) that opkg
+/// did not leave installed, unless opkg already reported them.
 fn missing_after_install(
     c: &mut Container,
-    packages: &[Ipk],
+    wanted: &[(String, Option<String>)],
     known: &[Problem],
 ) -> Result<Vec<Problem>, OpkgError> {
     let now = status::installed(c)?;
@@ -156,21 +177,19 @@ fn missing_after_install(
             .iter()
             .any(|p| p.package.as_deref() == Some(name) && p.kind != ErrorKind::Other)
     };
-    Ok(packages
+    let present = |name: &str, version: &Option<String>| {
+        now.iter()
+            .any(|i| i.name == name && version.as_ref().is_none_or(|v| &i.version == v))
+    };
+    Ok(wanted
         .iter()
-        .filter(|p| {
-            !now.iter()
-                .any(|i| i.name == p.control.package && i.version == p.control.version)
-        })
-        .filter(|p| !reported(&p.control.package))
-        .map(|p| {
-            harness_problem(
-                &p.control.package,
-                format!(
-                    "{} {} is not installed after opkg ran",
-                    p.control.package, p.control.version
-                ),
-            )
+        .filter(|(name, version)| !present(name, version) && !reported(name))
+        .map(|(name, version)| {
+            let what = match version {
+                Some(v) => format!("{name} {v}"),
+                None => name.clone(),
+            };
+            harness_problem(name, format!("{what} is not installed after opkg ran"))
         })
         .collect())
 }

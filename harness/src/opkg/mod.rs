@@ -9,6 +9,6 @@ pub mod commands;
 pub mod errors;
 pub mod status;
 
-pub use commands::{install, remove, InstallOptions, Transaction};
+pub use commands::{install, remove, InstallOptions, Targets, Transaction};
 pub use errors::{ErrorKind, Problem};
 pub use status::{installed, package_files, InstalledPackage};

@@ -90,6 +90,7 @@ fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
     let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options_for(case))
         .map_err(|e| setup_failure(&e))?;
     let clock = CaseClock::start(case.limits.time);
+    publish_feed(case, &mut bed)?;
     install_first(ctx, run, &mut bed)?;
     for s in &case.steps {
         let timeout = clock.bound(s.timeout).ok_or_else(|| clock.exceeded(s))?;
@@ -162,6 +163,29 @@ fn options_for(case: &Case) -> Options {
 
 fn setup_failure(e: &Error) -> String {
     format!("failed to set up the container: {}", error_chain(e))
+}
+
+/// The case's local feed, before anything is installed.
+fn publish_feed(case: &Case, bed: &mut Testbed) -> Result<(), String> {
+    if case.feed.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<PackageRef> = case.feed.iter().map(|p| p.value.clone()).collect();
+    let update = bed
+        .publish_feed(&refs, std::time::Duration::from_secs(120))
+        .map_err(|e| setup_failure(&e))?;
+    if update.succeeded() {
+        return Ok(());
+    }
+    let location = case
+        .feed
+        .first()
+        .map(|p| p.location.to_string())
+        .unwrap_or_default();
+    Err(format!(
+        "publishing the case's feed ({location}) failed:\n{}",
+        step::transaction_report(&update)
+    ))
 }
 
 /// The suite's, the run's and the case's packages, all before the first step.

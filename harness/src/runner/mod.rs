@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub images: Vec<String>,
     /// Extra package files installed first in every case.
     pub ipks: Vec<PathBuf>,
+    /// Suites made by the harness itself (`wrtest ci`): path and text.
+    pub generated: Vec<(PathBuf, String)>,
 }
 
 /// Shared by every trial of a run.

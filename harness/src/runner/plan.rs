@@ -62,6 +62,13 @@ impl Plan {
 }
 
 fn load_suites(project: &Project, options: &RunOptions) -> Result<Vec<Arc<Suite>>, Error> {
+    if !options.generated.is_empty() {
+        return options
+            .generated
+            .iter()
+            .map(|(path, text)| Ok(Arc::new(spec::parse(text, path)?)))
+            .collect();
+    }
     if options.paths.is_empty() && !options.ipks.is_empty() {
         return Ok(vec![Arc::new(smoke_suite(project, options)?)]);
     }
@@ -94,7 +101,12 @@ fn check_inputs(project: &Project, suite: &Suite) -> Result<(), Error> {
         for image in &case.images {
             check_image(project, image)?;
         }
-        for package in case.install.iter().chain(step_packages(case)) {
+        for package in case
+            .install
+            .iter()
+            .chain(&case.feed)
+            .chain(step_packages(case))
+        {
             check_package(project, package)?;
         }
     }
@@ -123,10 +135,10 @@ fn check_image(project: &Project, image: &Located<String>) -> Result<(), Error> 
 fn check_package(project: &Project, package: &Located<PackageRef>) -> Result<(), Error> {
     let problem = match &package.value {
         PackageRef::Fixture(name) => project.fixtures.source(name).err().map(|e| e.to_string()),
-        PackageRef::File(path) if !path.is_file() => {
+        PackageRef::File(path) if !path.exists() => {
             Some(format!("package file {} not found", path.display()))
         }
-        PackageRef::File(_) => None,
+        PackageRef::File(_) | PackageRef::Name(_) => None,
     };
     match problem {
         Some(message) => Err(Error::Spec(spec::SpecError::new(

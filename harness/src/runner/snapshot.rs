@@ -88,6 +88,9 @@ fn status(status: ExitStatus) -> String {
 /// `snapshots/` folder beside `suite_file`. Panics as insta does on a
 /// mismatch; the caller turns that into the case's failure.
 pub fn assert(suite_file: &Path, suite: &str, name: &str, image: &str, content: &str) {
+    // insta resolves a relative snapshot path against the harness's own
+    // source directory, not the working directory.
+    let suite_file = &std::path::absolute(suite_file).unwrap_or_else(|_| suite_file.to_owned());
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(
         suite_file
