@@ -179,6 +179,24 @@ const CORPUS: &[(&str, usize, usize, &str)] = &[
         34,
         "duplicate need \"procd\" in `needs`; it is already listed at",
     ),
+    (
+        "feed-name-ref.toml",
+        5,
+        29,
+        "\"name:simet-lmapd\" cannot go in `feed`: a feed publishes package files",
+    ),
+    (
+        "name-ref-bad.toml",
+        7,
+        14,
+        "invalid package name \"simet lmapd\": use only ASCII letters",
+    ),
+    (
+        "feed-wrong-type.toml",
+        2,
+        8,
+        "expected an array for `feed`, found a string",
+    ),
 ];
 
 fn corpus_dir() -> PathBuf {

@@ -51,6 +51,14 @@
 //!   [[case.step]]
 //!   lifecycle = ["fixture:hello-lib", "fixture:hello"]
 //!   leftovers_ignore = ["/etc/hello.log", "/var/log/**"]
+//!
+//! [[case]]
+//! name = "installs_by_name"
+//! feed = ["fixture:hello", "pkgs/"]     # a local feed: the fixture and pkgs/*.ipk
+//! install = ["name:hello"]              # resolved, with its dependencies, from the feed
+//!
+//!   [[case.step]]
+//!   installed = ["hello", "hello-lib"]
 //! ```
 //!
 //! ## Top level
@@ -59,6 +67,7 @@
 //! |---|---|---|
 //! | `name` | suite name: ASCII letters, digits, `_`, `-` | the file stem |
 //! | `images` | array of image ids | none; then every case must set `images` |
+//! | `feed` | array of package references published as a local feed; see below | `[]` |
 //! | `install` | array of package references | `[]` |
 //! | `timeout` | seconds, an integer or float greater than 0 | 60 |
 //! | `limits` | resource limits for every case; see below | harness defaults |
@@ -70,6 +79,7 @@
 //! |---|---|---|
 //! | `name` | required; a name as above, unique in the suite | |
 //! | `images` | array of image ids, replacing the suite's; not empty | the suite's |
+//! | `feed` | package references published after the suite's; `[]` means no feed | the suite's |
 //! | `install` | package references installed after the suite's | `[]` |
 //! | `ignore` | boolean; an ignored case runs only with `--ignored` | `false` |
 //! | `expect_fail` | non-blank reason: the case is expected to fail (a known bug) | unset |
@@ -160,6 +170,47 @@
 //! contain an empty segment (`//` or a final `/`), or use `**` inside a
 //! longer segment: `/var/log/**` is valid, `/var/log**` is not.
 //!
+//! ## Feeds
+//!
+//! `feed` makes a case's container install from local packages, the way a
+//! router installs from its package feeds, without reaching the network.
+//! Before the case's `install` list, the packages of the case's feed (the
+//! suite's `feed` followed by the case's own) are published inside the
+//! container as an opkg feed: their index is written into a `file://`
+//! feed, the image's own (internet) feeds are disabled, signature checks
+//! are turned off for the local feed, as OpenWrt's CI does, and `opkg
+//! update` is run. `name:PKG` references then resolve from the feed, and so
+//! do the dependencies of every package installed, whatever form it was
+//! named in. Publishing a package does not install it.
+//!
+//! An item of `feed` is `fixture:NAME` or a path, relative to the suite
+//! file's directory, of a package file or of a directory standing for
+//! every `*.ipk` file directly in it. `name:PKG` is an error in `feed`: a
+//! feed needs files. An empty list at the top means no feed. A case's
+//! `feed = []` means the case has no feed even when the suite has one;
+//! leaving `feed` out keeps the suite's.
+//!
+//! ```toml
+//! images = ["openwrt-21.02.3-x86-64"]
+//! feed = ["pkgs/"]                      # every *.ipk in pkgs/, for every case
+//!
+//! [[case]]
+//! name = "lmapd_runs"
+//! feed = ["fixture:simet-ma"]           # published after pkgs/*.ipk
+//! install = ["name:simet-lmapd"]        # its dependencies come from the feed too
+//!
+//!   [[case.step]]
+//!   run = "lmapctl version"
+//!
+//! [[case]]
+//! name = "alone"
+//! feed = []                             # no feed at all for this case
+//! install = ["fixture:simet-ma"]
+//!
+//!   [[case.step]]
+//!   installed = ["simet-ma"]
+//! ```
+//!
 //! ## `[[case.step.file]]`
 //!
 //! | key | value | default |
@@ -172,9 +223,21 @@
 //!
 //! ## Package references and matchers
 //!
-//! A package reference is either `fixture:NAME` (NAME made of ASCII letters,
-//! digits, `.`, `_`, `+`, `-`), a package built from a fixture, or the path
-//! of a package file, relative to the suite file's directory.
+//! A package reference takes one of three forms; NAME and PKG are made of
+//! ASCII letters, digits, `.`, `_`, `+` and `-`.
+//!
+//! | form | the package | allowed in |
+//! |---|---|---|
+//! | `fixture:NAME` | built from the fixture NAME | `install`, `lifecycle`, `feed` |
+//! | `name:PKG` | the one named PKG, from the case's feed | `install`, `lifecycle` |
+//! | anything else | the file at that path | `install`, `lifecycle`, `feed` |
+//!
+//! `name:PKG` installs by name, as `opkg install PKG` would on a router.
+//! A path is relative to the suite file's directory; in `feed` it may also
+//! be a directory (see "Feeds").
+//!
+//! A package file whose path starts with `fixture:` or `name:` can be
+//! named as `./fixture:...` or `./name:...`.
 //!
 //! A [`Matcher`] is either a string, which the text must equal exactly, or
 //! a table with any of `equals`, `contains`, `not_contains` and `matches`

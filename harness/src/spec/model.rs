@@ -32,6 +32,11 @@ pub struct Case {
     /// The images to run the case on (at least one): the case's own
     /// `images`, or else the suite's.
     pub images: Vec<Located<String>>,
+    /// Packages to publish as a local opkg feed in the container before
+    /// anything is installed, so that `name:` references and dependencies
+    /// resolve from it; empty means no feed. The suite's `feed` followed by
+    /// the case's, except that a case's `feed = []` leaves it empty.
+    pub feed: Vec<Located<PackageRef>>,
     /// Packages to install before the first step: the suite's `install`
     /// followed by the case's.
     pub install: Vec<Located<PackageRef>>,
@@ -152,14 +157,20 @@ pub struct Outcome {
     pub output: Option<Matcher>,
 }
 
-/// A package to install.
+/// A package to install or to publish in a case's feed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PackageRef {
     /// `fixture:NAME`: a package built from the fixture named NAME.
     Fixture(String),
     /// A package file, already joined to the suite file's directory; it may
-    /// not exist.
+    /// not exist. In a case's `feed` it may also be a directory, standing
+    /// for every `*.ipk` file directly in it.
     File(PathBuf),
+    /// `name:PKG`: the package named PKG, installed by name as
+    /// `opkg install PKG` would, with its dependencies, from the package
+    /// lists in the container (the case's feed, when it has one). Never in
+    /// a feed.
+    Name(String),
 }
 
 /// Conditions verified after a step's action.

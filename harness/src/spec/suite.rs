@@ -2,7 +2,7 @@
 //! levels of the format.
 //!
 //! Owns the top-level and `[[case]]` keys, the defaults a case inherits from
-//! its suite (images, install list, timeout, limits), and suite-wide
+//! its suite (images, feed, install list, timeout, limits), and suite-wide
 //! uniqueness of case names. Steps are built by `step`; `limits` tables by
 //! `limits`; the `needs` list by `needs`.
 
@@ -24,12 +24,15 @@ use super::values::{self, Registry, NAME_RULE};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Every key allowed at the top of a suite file.
-const SUITE_KEYS: &[&str] = &["name", "images", "install", "timeout", "limits", "case"];
+const SUITE_KEYS: &[&str] = &[
+    "name", "images", "feed", "install", "timeout", "limits", "case",
+];
 
 /// Every key a `[[case]]` table may hold.
 const CASE_KEYS: &[&str] = &[
     "name",
     "images",
+    "feed",
     "install",
     "ignore",
     "expect_fail",
@@ -44,6 +47,7 @@ const CASE_KEYS: &[&str] = &[
 struct Defaults<'a> {
     dir: &'a Path,
     images: Vec<Located<String>>,
+    feed: Vec<Located<PackageRef>>,
     install: Vec<Located<PackageRef>>,
     timeout: Duration,
     limits: LimitsSpec,
@@ -111,6 +115,9 @@ fn defaults<'a>(root: &Fields<'_>, path: &'a Path) -> Result<Defaults<'a>, SpecE
     Ok(Defaults {
         dir,
         images: root.opt("images", values::images)?.unwrap_or_default(),
+        feed: root
+            .opt("feed", |s| values::feed_refs(s, dir))?
+            .unwrap_or_default(),
         install: root
             .opt("install", |s| values::package_refs(s, dir))?
             .unwrap_or_default(),
@@ -143,6 +150,7 @@ fn case(
     fields.deny_unknown(CASE_KEYS)?;
     let name = case_name(fields, &mut claimed.cases)?;
     let images = case_images(fields, defaults, &name)?;
+    let feed = case_feed(fields, defaults)?;
     let install = case_install(fields, defaults)?;
     let ignore = fields.opt("ignore", |s| s.bool())?.unwrap_or(false);
     let expect_fail = fields.opt("expect_fail", expect_fail)?;
@@ -161,6 +169,7 @@ fn case(
         name,
         location: fields.location(),
         images,
+        feed,
         install,
         steps,
         ignore,
@@ -190,6 +199,23 @@ fn expect_fail(spot: Spot<'_>) -> Result<String, SpecError> {
         ));
     }
     Ok(reason.to_string())
+}
+
+/// The suite's feed followed by the case's. A case's `feed = []` turns
+/// the feed off: the case gets none, even when the suite has one.
+fn case_feed(
+    fields: &Fields<'_>,
+    defaults: &Defaults<'_>,
+) -> Result<Vec<Located<PackageRef>>, SpecError> {
+    let Some(own) = fields.opt("feed", |s| values::feed_refs(s, defaults.dir))? else {
+        return Ok(defaults.feed.clone());
+    };
+    if own.is_empty() {
+        return Ok(own);
+    }
+    let mut feed = defaults.feed.clone();
+    feed.extend(own);
+    Ok(feed)
 }
 
 /// The suite's install list followed by the case's.

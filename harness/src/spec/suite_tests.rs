@@ -32,7 +32,7 @@ timeout = 10
   snapshot = true
 
   [[case.step]]
-  install = ["fixture:hello"]
+  install = ["fixture:hello", "name:hello-doc"]
   force_reinstall = true
   errors = ["missing-dependency", "file-clash"]
   output = { contains = "Collected errors" }
@@ -59,6 +59,8 @@ images = ["a", "b"]
 ignore = true
 expect_fail = "bug 42: the pid file stays"
 needs = ["procd", "arch:x86_64"]
+feed = ["fixture:hello", "pkgs/"]
+install = ["name:hello"]
 
   [[case.step]]
   installed = ["hello-lib"]
@@ -106,6 +108,7 @@ fn expected_first_case() -> Case {
         name: "prints_greeting".into(),
         location: loc(6, 1),
         images: vec![at("openwrt-19.07.5-x86-64".to_string(), 2, 11)],
+        feed: vec![],
         install: vec![
             at(PackageRef::Fixture("hello-lib".into()), 3, 12),
             at(PackageRef::Fixture("hello".into()), 8, 12),
@@ -152,7 +155,10 @@ fn install_step() -> Step {
         index: 2,
         location: loc(21, 3),
         action: Action::Install {
-            packages: vec![at(PackageRef::Fixture("hello".into()), 22, 14)],
+            packages: vec![
+                at(PackageRef::Fixture("hello".into()), 22, 14),
+                at(PackageRef::Name("hello-doc".into()), 22, 31),
+            ],
             force_reinstall: true,
             outcome: Outcome {
                 success: false,
@@ -210,7 +216,7 @@ fn remove_step() -> Step {
 fn expected_second_case() -> Case {
     let check = Step {
         index: 1,
-        location: loc(50, 3),
+        location: loc(52, 3),
         action: Action::Check,
         timeout: Duration::from_millis(250),
         snapshot: None,
@@ -223,7 +229,14 @@ fn expected_second_case() -> Case {
         name: "other".into(),
         location: loc(43, 1),
         images: vec![at("a".to_string(), 45, 11), at("b".to_string(), 45, 16)],
-        install: vec![at(PackageRef::Fixture("hello-lib".into()), 3, 12)],
+        feed: vec![
+            at(PackageRef::Fixture("hello".into()), 49, 9),
+            at(PackageRef::File("suites/pkgs/".into()), 49, 26),
+        ],
+        install: vec![
+            at(PackageRef::Fixture("hello-lib".into()), 3, 12),
+            at(PackageRef::Name("hello".into()), 50, 12),
+        ],
         steps: vec![check, lifecycle_step()],
         ignore: true,
         hostname: None,
@@ -240,11 +253,11 @@ fn lifecycle_step() -> Step {
     let hello = PackageRef::File("suites/pkgs/hello_1.0_x86_64.ipk".into());
     Step {
         index: 2,
-        location: loc(54, 3),
+        location: loc(56, 3),
         action: Action::Lifecycle {
             packages: vec![
-                at(PackageRef::Fixture("hello-lib".into()), 55, 16),
-                at(hello, 55, 37),
+                at(PackageRef::Fixture("hello-lib".into()), 57, 16),
+                at(hello, 57, 37),
             ],
             leftovers_ignore: vec!["/etc/hello.log".into(), "/var/log/**".into()],
         },
@@ -496,6 +509,114 @@ fn lifecycle_options_belong_to_lifecycle_alone() {
     assert!(err.contains("has both `lifecycle` and `run`"), "{err}");
 }
 
+/// The feed of each case of a suite whose top holds `suite_lines` and
+/// whose cases `a` and `b` hold `a_lines` and `b_lines`, as the values.
+fn feeds(suite_lines: &str, a_lines: &str, b_lines: &str) -> Vec<Vec<PackageRef>> {
+    let text = format!(
+        "images = [\"x\"]\n{suite_lines}\n\
+         [[case]]\nname = \"a\"\n{a_lines}\n[[case.step]]\nrun = \"true\"\n\
+         [[case]]\nname = \"b\"\n{b_lines}\n[[case.step]]\nrun = \"true\"\n"
+    );
+    let suite = parse_ok(&text);
+    let feed_of = |case: &Case| case.feed.iter().map(|r| r.value.clone()).collect();
+    suite.cases.iter().map(feed_of).collect()
+}
+
+fn fixture(name: &str) -> PackageRef {
+    PackageRef::Fixture(name.into())
+}
+
+#[test]
+fn feeds_default_to_none() {
+    assert_eq!(feeds("", "", ""), [vec![], vec![]]);
+    assert_eq!(feeds("feed = []", "", ""), [vec![], vec![]]);
+}
+
+#[test]
+fn case_feeds_follow_the_suite_feed() {
+    let got = feeds(
+        "feed = [\"fixture:base\", \"pkgs\"]",
+        "feed = [\"fixture:extra\"]",
+        "",
+    );
+    let pkgs = PackageRef::File("suites/pkgs".into());
+    let expected = [
+        vec![fixture("base"), pkgs.clone(), fixture("extra")],
+        vec![fixture("base"), pkgs],
+    ];
+    assert_eq!(got, expected);
+    let got = feeds("", "feed = [\"fixture:own\"]", "");
+    assert_eq!(got, [vec![fixture("own")], vec![]]);
+}
+
+#[test]
+fn an_empty_case_feed_turns_the_suite_feed_off() {
+    let got = feeds("feed = [\"fixture:base\"]", "feed = []", "");
+    assert_eq!(got, [vec![], vec![fixture("base")]]);
+}
+
+#[test]
+fn feed_entries_keep_their_locations() {
+    let text = format!(
+        "feed = [\"fixture:base\"]\n{}",
+        one_case("feed = [\"x.ipk\"]", "run = \"x\"")
+    );
+    let suite = parse_ok(&text);
+    assert_eq!(
+        suite.cases[0].feed,
+        [
+            at(fixture("base"), 1, 9),
+            at(PackageRef::File("suites/x.ipk".into()), 5, 9),
+        ]
+    );
+}
+
+#[test]
+fn name_refs_install_at_every_level_but_never_feed() {
+    let text = format!(
+        "install = [\"name:top\"]\n{}",
+        one_case("install = [\"name:case\"]", "install = [\"name:step\"]")
+    );
+    let case = &parse_ok(&text).cases[0];
+    let install: Vec<&PackageRef> = case.install.iter().map(|r| &r.value).collect();
+    let names = [
+        PackageRef::Name("top".into()),
+        PackageRef::Name("case".into()),
+    ];
+    assert_eq!(install, names.iter().collect::<Vec<_>>());
+    let Action::Install { packages, .. } = &case.steps[0].action else {
+        panic!("not an install step: {:?}", case.steps[0].action);
+    };
+    assert_eq!(packages, &[at(PackageRef::Name("step".into()), 7, 12)]);
+    let lifecycle = parse_ok(&one_case("", "lifecycle = [\"name:p\"]"));
+    let Action::Lifecycle { packages, .. } = &lifecycle.cases[0].steps[0].action else {
+        panic!("not a lifecycle step");
+    };
+    assert_eq!(packages, &[at(PackageRef::Name("p".into()), 6, 14)]);
+    let err = parse_err(&format!(
+        "feed = [\"name:p\"]\n{}",
+        one_case("", "run = \"x\"")
+    ));
+    assert!(
+        err.starts_with("suites/hello.toml:1:9: \"name:p\" cannot go in `feed`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn feed_is_a_suite_and_case_key_only() {
+    let err = parse_err(&one_case("", "run = \"x\"\nfeed = [\"pkgs\"]"));
+    assert!(
+        err.starts_with("suites/hello.toml:7:1: unknown key `feed` in a step"),
+        "{err}"
+    );
+    let err = parse_err(&one_case("feed = [1]", "run = \"x\""));
+    assert_eq!(
+        err,
+        "suites/hello.toml:4:9: expected a string for `feed`, found an integer"
+    );
+}
+
 #[test]
 fn invalid_file_stems_need_an_explicit_name() {
     let text = "images = [\"x\"]\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"x\"\n";
@@ -550,6 +671,7 @@ fn arbitrary_input_never_panics() {
         "[limits]\nmemory = \"é\"\ntmp = \"ééG\"",
         "limits.cpus = 1e308\nlimits.pids = -9223372036854775808",
         "images = [\"x\"]\n[[case]]\nname = \"a\"\nneeds = [\"arch:é\", \"é\"]",
+        "feed = [\"name:é\", \"\"]\nimages = [\"x\"]\ncase = [{ name = \"a\", feed = [\"é/\"] }]",
         "case = [{ name = \"a\", \
          step = [{ lifecycle = [\"/\"], leftovers_ignore = [\"/**é\"] }] }]",
     ];

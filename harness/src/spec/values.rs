@@ -54,6 +54,21 @@ const MAX_PIDS: u64 = 1 << 22;
 /// it is stored in) up to 64.
 const CPUS_RANGE: std::ops::RangeInclusive<f64> = 0.001..=64.0;
 
+/// What a valid package (or fixture) name looks like, for messages.
+const PACKAGE_NAME_RULE: &str = "use only ASCII letters, digits, `.`, `_`, `+` and `-`";
+
+/// The prefix of a reference to a package built from a fixture.
+const FIXTURE_PREFIX: &str = "fixture:";
+
+/// The prefix of a reference to a package by name, resolved from the feed.
+const NAME_PREFIX: &str = "name:";
+
+/// The forms a reference in `install` or `lifecycle` may take, for messages.
+const INSTALL_FORMS: &str = "`fixture:NAME`, `name:PKG` or the path of a package file";
+
+/// The forms a reference in `feed` may take, for messages.
+const FEED_FORMS: &str = "`fixture:NAME` or the path of a package file or directory";
+
 /// Names already used in a suite, so a second use can point at the first.
 #[derive(Default)]
 pub(crate) struct Registry {
@@ -167,13 +182,12 @@ fn package_name(spot: &Spot<'_>) -> Result<String, SpecError> {
     if is_package_name(s) {
         Ok(s.to_string())
     } else {
-        Err(spot.error(format!(
-            "invalid package name {s:?}: use only ASCII letters, digits, `.`, `_`, `+` and `-`"
-        )))
+        Err(spot.error(format!("invalid package name {s:?}: {PACKAGE_NAME_RULE}")))
     }
 }
 
-/// A list of package references, paths joined to `dir`; may be empty.
+/// A list of package references to install, paths joined to `dir`; may
+/// be empty.
 pub(crate) fn package_refs(
     spot: Spot<'_>,
     dir: &Path,
@@ -182,23 +196,59 @@ pub(crate) fn package_refs(
     items.iter().map(|item| package_ref(item, dir)).collect()
 }
 
+/// A list of packages to publish in a feed, paths joined to `dir`; may be
+/// empty. A feed needs files, so `name:` references are rejected.
+pub(crate) fn feed_refs(spot: Spot<'_>, dir: &Path) -> Result<Vec<Located<PackageRef>>, SpecError> {
+    let items = spot.items()?;
+    items.iter().map(|item| feed_ref(item, dir)).collect()
+}
+
 fn package_ref(spot: &Spot<'_>, dir: &Path) -> Result<Located<PackageRef>, SpecError> {
     let s = spot.str()?;
-    let value =
-        match s.strip_prefix("fixture:") {
-            Some(name) if is_package_name(name) => PackageRef::Fixture(name.to_string()),
-            Some(name) => {
-                return Err(spot.error(format!(
-                    "invalid fixture name {name:?}: use only ASCII letters, digits, `.`, `_`, `+` \
-                 and `-`"
-                )))
-            }
-            None if s.is_empty() => return Err(spot.error(
-                "empty package reference; expected `fixture:NAME` or the path of a package file",
-            )),
-            None => PackageRef::File(dir.join(s)),
-        };
+    if let Some(name) = s.strip_prefix(NAME_PREFIX) {
+        let name = ref_name(spot, name, "package")?;
+        return Ok(spot.located(PackageRef::Name(name)));
+    }
+    file_or_fixture(spot, dir, INSTALL_FORMS)
+}
+
+fn feed_ref(spot: &Spot<'_>, dir: &Path) -> Result<Located<PackageRef>, SpecError> {
+    let s = spot.str()?;
+    if s.starts_with(NAME_PREFIX) {
+        return Err(spot.error(format!(
+            "{s:?} cannot go in `{}`: a feed publishes package files, so list {FEED_FORMS}; \
+             `name:` belongs in `install` or `lifecycle`",
+            spot.key
+        )));
+    }
+    file_or_fixture(spot, dir, FEED_FORMS)
+}
+
+/// A `fixture:NAME` reference or a path joined to `dir`; `forms` lists
+/// what the list accepts, for the message about an empty string.
+fn file_or_fixture(
+    spot: &Spot<'_>,
+    dir: &Path,
+    forms: &str,
+) -> Result<Located<PackageRef>, SpecError> {
+    let s = spot.str()?;
+    let value = match s.strip_prefix(FIXTURE_PREFIX) {
+        Some(name) => PackageRef::Fixture(ref_name(spot, name, "fixture")?),
+        None if s.is_empty() => {
+            return Err(spot.error(format!("empty package reference; expected {forms}")))
+        }
+        None => PackageRef::File(dir.join(s)),
+    };
     Ok(spot.located(value))
+}
+
+/// The name after a reference's prefix; `what` says what it names.
+fn ref_name(spot: &Spot<'_>, name: &str, what: &str) -> Result<String, SpecError> {
+    if is_package_name(name) {
+        Ok(name.to_string())
+    } else {
+        Err(spot.error(format!("invalid {what} name {name:?}: {PACKAGE_NAME_RULE}")))
+    }
 }
 
 /// A list of package manager error kinds from [`ERROR_KINDS`]; may be empty.
@@ -457,6 +507,67 @@ mod tests {
         );
         let err = convert(r#"["fixture:a b"]"#, |s| package_refs(s, Path::new(""))).unwrap_err();
         assert!(err.starts_with("t.toml:1:6: invalid fixture name"), "{err}");
+    }
+
+    /// A builder of a list of package references, such as [`feed_refs`].
+    type RefList = fn(Spot<'_>, &Path) -> Result<Vec<Located<PackageRef>>, SpecError>;
+
+    /// The references `list` makes of `value_text`, with paths joined
+    /// to `suites`.
+    fn refs_of(value_text: &str, list: RefList) -> Result<Vec<PackageRef>, String> {
+        let refs = convert(value_text, |s| list(s, Path::new("suites")))?;
+        Ok(refs.into_iter().map(|r| r.value).collect())
+    }
+
+    #[test]
+    fn name_refs_are_installed_by_package_name() {
+        let refs = refs_of(
+            r#"["name:simet-lmapd", "name:libstdcpp6_1.0+x"]"#,
+            package_refs,
+        );
+        let expected = [
+            PackageRef::Name("simet-lmapd".into()),
+            PackageRef::Name("libstdcpp6_1.0+x".into()),
+        ];
+        assert_eq!(refs, Ok(expected.to_vec()));
+        for bad in ["name:", "name:a b", "name:a/b", "name:é", "name:name:x"] {
+            let err = refs_of(&format!("[{bad:?}]"), package_refs).unwrap_err();
+            let expected = format!("t.toml:1:6: invalid package name {:?}:", &bad[5..]);
+            assert!(err.starts_with(&expected), "{bad}: {err}");
+        }
+        let err = refs_of(r#"[""]"#, package_refs).unwrap_err();
+        assert!(err.ends_with("expected `fixture:NAME`, `name:PKG` or the path of a package file"));
+    }
+
+    #[test]
+    fn feeds_take_fixtures_files_and_directories_but_not_names() {
+        let refs = refs_of(r#"["fixture:hello", "pkgs/", "a_1_all.ipk"]"#, feed_refs);
+        let expected = [
+            PackageRef::Fixture("hello".into()),
+            PackageRef::File("suites/pkgs/".into()),
+            PackageRef::File("suites/a_1_all.ipk".into()),
+        ];
+        assert_eq!(refs, Ok(expected.to_vec()));
+        for name in ["name:hello", "name:", "name:a b"] {
+            let err = refs_of(&format!(r#"["pkgs/", {name:?}]"#), feed_refs).unwrap_err();
+            let expected = format!(
+                "t.toml:1:15: {name:?} cannot go in `v`: a feed publishes package files, so \
+                 list `fixture:NAME` or the path of a package file or directory; `name:` \
+                 belongs in `install` or `lifecycle`"
+            );
+            assert_eq!(err, expected);
+        }
+        let err = refs_of(r#"["fixture:a b"]"#, feed_refs).unwrap_err();
+        assert!(
+            err.starts_with("t.toml:1:6: invalid fixture name \"a b\""),
+            "{err}"
+        );
+        let err = refs_of(r#"[""]"#, feed_refs).unwrap_err();
+        assert!(err.ends_with("expected `fixture:NAME` or the path of a package file or directory"));
+        assert_eq!(refs_of("[]", feed_refs), Ok(vec![]));
+        assert!(refs_of(r#""pkgs/""#, feed_refs)
+            .unwrap_err()
+            .contains("expected an array for `v`, found a string"));
     }
 
     #[test]
