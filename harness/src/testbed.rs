@@ -14,6 +14,7 @@
 //! The binary running it must call [`crate::container::enter_if_requested`]
 //! first thing in `main` (or set `WRTEST_HELPER` to the `wrtest` binary).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -105,15 +106,26 @@ impl Project {
             PackageRef::Name(name) => Err(Error::Input(format!(
                 "name:{name} is installed from the case's feed and has no package file"
             ))),
+            PackageRef::Repack(name) => Err(Error::Input(format!(
+                "repack:{name} is built from a container; use Testbed::repack"
+            ))),
         }
     }
 
-    /// Split references into files to copy in and names for the feeds.
-    pub fn targets(&self, packages: &[PackageRef]) -> Result<Targets, Error> {
+    /// Split references into files to copy in and names for the feeds;
+    /// `repacked` gives the files of `repack:` references.
+    pub fn targets(
+        &self,
+        packages: &[PackageRef],
+        repacked: &HashMap<String, PathBuf>,
+    ) -> Result<Targets, Error> {
         let mut targets = Targets::default();
         for package in packages {
             match package {
                 PackageRef::Name(name) => targets.names.push(name.clone()),
+                PackageRef::Repack(name) => targets.files.push(repacked.get(name).cloned().ok_or_else(|| {
+                    Error::Input(format!("repack:{name} was not repacked when the case started (is {name} installed in the image?)"))
+                })?),
                 other => targets.files.extend(self.package_files(other)?),
             }
         }
@@ -127,6 +139,8 @@ pub struct Testbed {
     project: Arc<Project>,
     image: Prepared,
     container: Container,
+    repacked: HashMap<String, PathBuf>,
+    repack_dir: Option<tempfile::TempDir>,
 }
 
 impl Testbed {
@@ -153,6 +167,8 @@ impl Testbed {
             project,
             image,
             container,
+            repacked: HashMap::new(),
+            repack_dir: None,
         })
     }
 
@@ -188,7 +204,7 @@ impl Testbed {
         options: &InstallOptions,
     ) -> Result<Transaction, Error> {
         self.require_opkg()?;
-        let targets = self.project.targets(packages)?;
+        let targets = self.project.targets(packages, &self.repacked)?;
         Ok(opkg::install(
             &mut self.container,
             &targets,
@@ -262,7 +278,7 @@ impl Testbed {
     }
 
     fn package_names(&self, packages: &[PackageRef]) -> Result<Vec<String>, Error> {
-        let targets = self.project.targets(packages)?;
+        let targets = self.project.targets(packages, &self.repacked)?;
         let mut names = Vec::new();
         for file in &targets.files {
             names.push(crate::ipk::read(file)?.control.package);
@@ -311,6 +327,37 @@ impl Testbed {
             files.extend(self.project.package_files(package)?);
         }
         Ok(crate::feed::publish(&mut self.container, &files, timeout)?)
+    }
+
+    /// Rebuild the installed package `name` into an ipk from this
+    /// container's files and opkg's metadata; later installs of
+    /// `repack:NAME` use it. Built once per testbed.
+    pub fn repack(&mut self, name: &str) -> Result<PathBuf, Error> {
+        self.require_opkg()?;
+        if let Some(done) = self.repacked.get(name) {
+            return Ok(done.clone());
+        }
+        if self.repack_dir.is_none() {
+            let run = crate::container::rundir::RunDir::current()
+                .map_err(crate::container::ContainerError::RunDir)?;
+            let dir = tempfile::Builder::new()
+                .prefix("repacked-")
+                .tempdir_in(run.path())
+                .map_err(|e| {
+                    Error::Input(format!(
+                        "cannot make a directory for repacked packages: {e}"
+                    ))
+                })?;
+            self.repack_dir = Some(dir);
+        }
+        let out = self
+            .repack_dir
+            .as_ref()
+            .map(|d| d.path().to_owned())
+            .unwrap_or_default();
+        let file = opkg::repack(&mut self.container, name, &out)?;
+        self.repacked.insert(name.to_owned(), file.clone());
+        Ok(file)
     }
 
     /// Installed packages.

@@ -7,8 +7,10 @@
 
 pub mod commands;
 pub mod errors;
+pub mod repack;
 pub mod status;
 
 pub use commands::{install, remove, InstallOptions, Targets, Transaction};
 pub use errors::{ErrorKind, Problem};
+pub use repack::repack;
 pub use status::{installed, package_files, InstalledPackage};

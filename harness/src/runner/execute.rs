@@ -13,7 +13,7 @@ use super::step::{self, StepEnd};
 use super::Context;
 use crate::container::limits::Limits;
 use crate::container::Options;
-use crate::spec::{Case, PackageRef};
+use crate::spec::{Action, Case, PackageRef};
 use crate::testbed::Testbed;
 use crate::{error_chain, Error};
 
@@ -90,6 +90,7 @@ fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
     let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options_for(case))
         .map_err(|e| setup_failure(&e))?;
     let clock = CaseClock::start(case.limits.time);
+    repack_first(case, &mut bed)?;
     publish_feed(case, &mut bed)?;
     install_first(ctx, run, &mut bed)?;
     for s in &case.steps {
@@ -163,6 +164,29 @@ fn options_for(case: &Case) -> Options {
 
 fn setup_failure(e: &Error) -> String {
     format!("failed to set up the container: {}", error_chain(e))
+}
+
+/// `repack:` packages are rebuilt while the image still has them, before
+/// any step can remove them.
+fn repack_first(case: &Case, bed: &mut Testbed) -> Result<(), String> {
+    let step_refs = case.steps.iter().flat_map(|s| match &s.action {
+        Action::Install { packages, .. } | Action::Lifecycle { packages, .. } => {
+            packages.as_slice()
+        }
+        _ => &[],
+    });
+    for package in case.install.iter().chain(step_refs) {
+        if let PackageRef::Repack(name) = &package.value {
+            bed.repack(name).map_err(|e| {
+                format!(
+                    "failed to repack {name} ({}): {}",
+                    package.location,
+                    error_chain(&e)
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The case's local feed, before anything is installed.

@@ -138,7 +138,7 @@ fn check_package(project: &Project, package: &Located<PackageRef>) -> Result<(),
         PackageRef::File(path) if !path.exists() => {
             Some(format!("package file {} not found", path.display()))
         }
-        PackageRef::File(_) | PackageRef::Name(_) => None,
+        PackageRef::File(_) | PackageRef::Name(_) | PackageRef::Repack(_) => None,
     };
     match problem {
         Some(message) => Err(Error::Spec(spec::SpecError::new(

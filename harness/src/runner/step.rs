@@ -260,6 +260,7 @@ pub fn describe(action: &Action) -> String {
 fn package_name(p: &PackageRef) -> String {
     match p {
         PackageRef::Name(name) => format!("name:{name}"),
+        PackageRef::Repack(name) => format!("repack:{name}"),
         PackageRef::Fixture(name) => format!("fixture:{name}"),
         PackageRef::File(path) => path
             .file_name()

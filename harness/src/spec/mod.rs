@@ -230,6 +230,7 @@
 //! |---|---|---|
 //! | `fixture:NAME` | built from the fixture NAME | `install`, `lifecycle`, `feed` |
 //! | `name:PKG` | the one named PKG, from the case's feed | `install`, `lifecycle` |
+//! | `repack:PKG` | PKG as installed in the image, rebuilt into an ipk when the case starts | `install`, `lifecycle` |
 //! | anything else | the file at that path | `install`, `lifecycle`, `feed` |
 //!
 //! `name:PKG` installs by name, as `opkg install PKG` would on a router.

@@ -171,6 +171,11 @@ pub enum PackageRef {
     /// lists in the container (the case's feed, when it has one). Never in
     /// a feed.
     Name(String),
+    /// `repack:PKG`: the package PKG as the image ships it, rebuilt into an
+    /// ipk from its installed files and opkg's metadata when the case
+    /// starts, so a case can remove it and install it again. Never in a
+    /// feed.
+    Repack(String),
 }
 
 /// Conditions verified after a step's action.

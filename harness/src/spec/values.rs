@@ -63,8 +63,12 @@ const FIXTURE_PREFIX: &str = "fixture:";
 /// The prefix of a reference to a package by name, resolved from the feed.
 const NAME_PREFIX: &str = "name:";
 
+/// An installed package, rebuilt into an ipk from the container.
+const REPACK_PREFIX: &str = "repack:";
+
 /// The forms a reference in `install` or `lifecycle` may take, for messages.
-const INSTALL_FORMS: &str = "`fixture:NAME`, `name:PKG` or the path of a package file";
+const INSTALL_FORMS: &str =
+    "`fixture:NAME`, `name:PKG`, `repack:PKG` or the path of a package file";
 
 /// The forms a reference in `feed` may take, for messages.
 const FEED_FORMS: &str = "`fixture:NAME` or the path of a package file or directory";
@@ -209,15 +213,19 @@ fn package_ref(spot: &Spot<'_>, dir: &Path) -> Result<Located<PackageRef>, SpecE
         let name = ref_name(spot, name, "package")?;
         return Ok(spot.located(PackageRef::Name(name)));
     }
+    if let Some(name) = s.strip_prefix(REPACK_PREFIX) {
+        let name = ref_name(spot, name, "package")?;
+        return Ok(spot.located(PackageRef::Repack(name)));
+    }
     file_or_fixture(spot, dir, INSTALL_FORMS)
 }
 
 fn feed_ref(spot: &Spot<'_>, dir: &Path) -> Result<Located<PackageRef>, SpecError> {
     let s = spot.str()?;
-    if s.starts_with(NAME_PREFIX) {
+    if s.starts_with(NAME_PREFIX) || s.starts_with(REPACK_PREFIX) {
         return Err(spot.error(format!(
             "{s:?} cannot go in `{}`: a feed publishes package files, so list {FEED_FORMS}; \
-             `name:` belongs in `install` or `lifecycle`",
+             `name:` and `repack:` belong in `install` or `lifecycle`",
             spot.key
         )));
     }
@@ -536,7 +544,9 @@ mod tests {
             assert!(err.starts_with(&expected), "{bad}: {err}");
         }
         let err = refs_of(r#"[""]"#, package_refs).unwrap_err();
-        assert!(err.ends_with("expected `fixture:NAME`, `name:PKG` or the path of a package file"));
+        assert!(err.ends_with(
+            "expected `fixture:NAME`, `name:PKG`, `repack:PKG` or the path of a package file"
+        ));
     }
 
     #[test]
