@@ -446,6 +446,14 @@ fn regex_reason(err: &regex::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repack_refs_name_an_installed_package() {
+        let refs = refs_of(r#"["repack:dropbear"]"#, package_refs).unwrap();
+        assert_eq!(refs, vec![PackageRef::Repack("dropbear".into())]);
+        let err = refs_of(r#"["repack:a b"]"#, package_refs).unwrap_err();
+        assert!(err.contains("invalid package name \"a b\""), "{err}");
+    }
     use crate::spec::raw::{self, Entry};
     use crate::spec::source::Source;
 
@@ -558,12 +566,12 @@ mod tests {
             PackageRef::File("suites/a_1_all.ipk".into()),
         ];
         assert_eq!(refs, Ok(expected.to_vec()));
-        for name in ["name:hello", "name:", "name:a b"] {
+        for name in ["name:hello", "name:", "name:a b", "repack:dropbear"] {
             let err = refs_of(&format!(r#"["pkgs/", {name:?}]"#), feed_refs).unwrap_err();
             let expected = format!(
                 "t.toml:1:15: {name:?} cannot go in `v`: a feed publishes package files, so \
                  list `fixture:NAME` or the path of a package file or directory; `name:` \
-                 belongs in `install` or `lifecycle`"
+                 and `repack:` belong in `install` or `lifecycle`"
             );
             assert_eq!(err, expected);
         }
