@@ -169,7 +169,12 @@ fn act_run(
         &stderr,
         (expect.1, expect.2),
     );
-    let details = format!("--- stdout\n{}--- stderr\n{}", tail(&stdout), tail(&stderr));
+    let notes = container_notes(&format!("{stdout}{stderr}"));
+    let details = format!(
+        "--- stdout\n{}--- stderr\n{}{notes}",
+        tail(&stdout),
+        tail(&stderr)
+    );
     let skip = (output.status == ExitStatus::Code(SKIP_STATUS) && expect.0 != SKIP_STATUS)
         .then(|| skip_reason(&stdout, &stderr));
     Ok((
@@ -196,13 +201,35 @@ fn skip_reason(stdout: &str, stderr: &str) -> String {
 }
 
 fn recorded_tx(tx: &Transaction) -> Recorded {
+    let output = tx.combined_output();
+    let details = format!(
+        "--- opkg output\n{}{}",
+        tail(&output),
+        container_notes(&output)
+    );
     Recorded {
         skip: None,
         snapshot: Some(snapshot::of_transaction(tx)),
-        details: format!("--- opkg output\n{}", tail(&tx.combined_output())),
+        details,
     }
 }
 
+/// What a router has and a container lacks, said once when the output
+/// shows a script ran into it, instead of leaving a maintainer to guess.
+pub fn container_notes(output: &str) -> String {
+    let mut notes = String::new();
+    if output.contains("/proc/sys")
+        && (output.contains("Read-only file system") || output.contains("sysctl"))
+    {
+        notes.push_str("note: /proc/sys is read-only in a wrtest container (as in OpenWrt's CI): sysctl settings from maintainer scripts are not applied\n");
+    }
+    if output.contains("Failed to connect to ubus") {
+        notes.push_str("note: no procd or ubusd runs in the container, so init scripts and ubus calls from maintainer scripts print \"Failed to connect to ubus\"\n");
+    }
+    notes
+}
+
+/// A transaction for a failure message: command, problems, output.
 pub fn transaction_report(tx: &Transaction) -> String {
     let problems: String = tx.problems.iter().map(|p| format!("- {p}\n")).collect();
     format!(
@@ -271,4 +298,20 @@ fn package_name(p: &PackageRef) -> String {
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_container_lacks_is_said_once() {
+        let flood = "sysctl: error setting key 'net.ipv4.ip_forward': Read-only file system\n"
+            .repeat(30)
+            + "open /proc/sys/x: Read-only file system\n";
+        let notes = container_notes(&flood);
+        assert_eq!(notes.matches("note: /proc/sys is read-only").count(), 1);
+        assert!(container_notes("Failed to connect to ubus\n").contains("no procd or ubusd"));
+        assert!(container_notes("all fine\n").is_empty());
+    }
 }
