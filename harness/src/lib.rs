@@ -27,6 +27,7 @@ pub mod image;
 pub mod ipk;
 pub mod lifecycle;
 pub mod opkg;
+pub mod report;
 pub mod runner;
 pub mod spec;
 pub mod syscall;

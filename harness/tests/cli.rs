@@ -388,3 +388,114 @@ fn snapshots_are_found_when_the_suite_is_named_by_a_relative_path() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("3 passed"), "{}", text(&out));
 }
+
+fn junit_cases(path: &Path) -> Vec<String> {
+    let xml = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let cases: Vec<roxmltree::Node> = root
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let count = |tag: &str| {
+        root.descendants()
+            .filter(|n| n.has_tag_name(tag))
+            .count()
+            .to_string()
+    };
+    assert_eq!(
+        root.attribute("tests"),
+        Some(cases.len().to_string().as_str())
+    );
+    assert_eq!(root.attribute("failures"), Some(count("failure").as_str()));
+    assert_eq!(root.attribute("skipped"), Some(count("skipped").as_str()));
+    for suite in root.children().filter(|n| n.is_element()) {
+        assert_eq!(suite.tag_name().name(), "testsuite");
+        assert!(suite.attribute("name").is_some());
+    }
+    cases
+        .iter()
+        .map(|c| {
+            format!(
+                "{}::{}",
+                c.attribute("classname").unwrap(),
+                c.attribute("name").unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn partitions_cover_every_case_exactly_once_and_junit_is_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let listed = wrtest(&["run", "--list", "package-tests/suites/lifecycle.toml"]);
+    let mut all: Vec<String> = text(&listed)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect();
+    all.sort();
+    assert!(all.len() > 20, "{all:?}");
+    for kind in ["count", "hash"] {
+        let mut seen = Vec::new();
+        for k in 1..=3 {
+            let junit = dir.path().join(format!("{kind}-{k}.xml"));
+            let share = format!("{kind}:{k}/3");
+            let out = wrtest(&[
+                "run",
+                "package-tests/suites/lifecycle.toml",
+                "--partition",
+                &share,
+                "--junit",
+                junit.to_str().unwrap(),
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            seen.extend(junit_cases(&junit));
+        }
+        seen.sort();
+        assert_eq!(seen, all, "{kind} partitions");
+    }
+}
+
+#[test]
+fn failures_and_skips_reach_junit_events_and_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = suite(dir.path(), "images = [\"openwrt-19.07.5-x86-64\"]\n[[case]]\nname = \"bad\"\n[[case.step]]\nrun = \"echo hi > /etc/marker; exit 3\"\n[[case]]\nname = \"skip\"\n[[case.step]]\nrun = \"exit 77\"\n");
+    let (junit, events, artifacts) = (
+        dir.path().join("j.xml"),
+        dir.path().join("e.jsonl"),
+        dir.path().join("art"),
+    );
+    let out = wrtest(&[
+        "run",
+        &file,
+        "--junit",
+        junit.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("wrtest: failed:\n  cli::bad::openwrt-19.07.5-x86-64: step 1 (run `echo hi > /etc/marker; exit 3`)"), "{}", text(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<failure message=") && xml.contains("<skipped message=\"step 1 at"),
+        "{xml}"
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.last().unwrap()["event"], "run-finished");
+    assert_eq!(lines.last().unwrap()["failed"], 1);
+    let case_dir = artifacts.join("cli__bad__openwrt-19.07.5-x86-64");
+    assert!(std::fs::read_to_string(case_dir.join("failure.txt"))
+        .unwrap()
+        .contains("expected exit status 0, got 3"));
+    assert!(std::fs::read_to_string(case_dir.join("changes.txt"))
+        .unwrap()
+        .contains("\t/etc/marker\n"));
+}

@@ -3,7 +3,8 @@
 use clap::Args;
 use std::path::PathBuf;
 
-use wrtest::runner::{self, RunOptions};
+use wrtest::report::ReportOptions;
+use wrtest::runner::{self, Partition, RunOptions};
 use wrtest::{Error, Project};
 
 /// Arguments of `wrtest run`.
@@ -46,6 +47,35 @@ pub struct Selection {
     /// Run the ignored cases too.
     #[arg(long)]
     include_ignored: bool,
+    /// Run only this share of the cases: count:K/N (in turn) or hash:K/N.
+    #[arg(long, value_name = "count:K/N|hash:K/N")]
+    partition: Option<Partition>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a JSON-lines event stream to FILE.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Keep each failed case's message and changed-file list under DIR.
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
+    /// No progress line on stderr.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+impl Selection {
+    /// The reports and partition these flags ask for, added to `options`.
+    pub fn apply(&self, mut options: RunOptions) -> RunOptions {
+        options.partition = self.partition;
+        options.reports = ReportOptions {
+            junit: self.junit.clone(),
+            events: self.events.clone(),
+            artifacts: self.artifacts.clone(),
+            progress: !self.no_progress,
+        };
+        options
+    }
 }
 
 /// Run and map the outcome to an exit code.
@@ -66,7 +96,8 @@ pub fn run(args: RunArgs) -> Result<i32, Error> {
 /// Run `options` with the selection flags; map the outcome to an exit code.
 pub fn run_with(options: &RunOptions, select: &Selection) -> Result<i32, Error> {
     runner::interrupt::tear_down_on_signals();
-    let conclusion = runner::run(options, &test_arguments(select));
+    let options = select.apply(options.clone());
+    let conclusion = runner::run(&options, &test_arguments(select));
     if let Some(code) = runner::interrupt::exit_status() {
         return Ok(code);
     }

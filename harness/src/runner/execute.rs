@@ -89,13 +89,23 @@ fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
     }
     let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options_for(case))
         .map_err(|e| setup_failure(&e))?;
+    let result = in_container(ctx, run, &mut bed);
+    if let (Err(message), Some(dir)) = (&result, ctx.recorder.artifacts_dir()) {
+        save_artifacts(dir, run, &mut bed, message);
+    }
+    result
+}
+
+/// Everything that happens inside the case's container.
+fn in_container(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<CaseEnd, String> {
+    let case = run.case();
     let clock = CaseClock::start(case.limits.time);
-    repack_first(case, &mut bed)?;
-    publish_feed(case, &mut bed)?;
-    install_first(ctx, run, &mut bed)?;
+    repack_first(case, bed)?;
+    publish_feed(case, bed)?;
+    install_first(ctx, run, bed)?;
     for s in &case.steps {
         let timeout = clock.bound(s.timeout).ok_or_else(|| clock.exceeded(s))?;
-        let end = step::run_step(run, &mut bed, s, timeout).map_err(|failure| {
+        let end = step::run_step(run, bed, s, timeout).map_err(|failure| {
             let what = step::describe(&s.action);
             format!(
                 "step {} ({what}) at {} on {}:\n{failure}{}",
@@ -113,6 +123,18 @@ fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
         }
     }
     Ok(CaseEnd::Passed)
+}
+
+/// The failure and the container's changes, while the container is alive.
+fn save_artifacts(dir: &std::path::Path, run: &CaseRun, bed: &mut Testbed, message: &str) {
+    let changes = bed.container().snapshot().unwrap_or_default();
+    if let Err(e) = crate::report::write_case_artifacts(dir, &run.name, message, &changes) {
+        tracing::warn!(
+            "failed to keep the artifacts of {} in {}: {e}",
+            run.name,
+            dir.display()
+        );
+    }
 }
 
 /// The first `needs` item this image cannot meet, as a skip reason.

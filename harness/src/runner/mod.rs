@@ -10,6 +10,7 @@ pub mod checks;
 mod clock;
 pub mod execute;
 pub mod interrupt;
+mod partition;
 pub mod plan;
 pub mod snapshot;
 mod step;
@@ -23,13 +24,15 @@ use std::sync::Arc;
 
 use crate::container::rundir::RunDir;
 use crate::image::Prepared;
+use crate::report::{Outcome, Record, Recorder, ReportOptions};
 use crate::testbed::Project;
 use crate::Error;
 
+pub use partition::Partition;
 pub use plan::{CaseRun, Plan};
 
 /// What to run.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Suite files or directories of them.
     pub paths: Vec<PathBuf>,
@@ -39,6 +42,10 @@ pub struct RunOptions {
     pub ipks: Vec<PathBuf>,
     /// Suites made by the harness itself (`wrtest ci`): path and text.
     pub generated: Vec<(PathBuf, String)>,
+    /// Run only this share of the cases (CI jobs splitting a suite).
+    pub partition: Option<Partition>,
+    /// Reports to write.
+    pub reports: ReportOptions,
 }
 
 /// Shared by every trial of a run.
@@ -50,6 +57,8 @@ pub struct Context {
     pub images: HashMap<String, Prepared>,
     /// Extra package files installed first in every case.
     pub ipks: Vec<PathBuf>,
+    /// Results, as they come.
+    pub recorder: Recorder,
 }
 
 /// Entry point of a suites' test target (`harness = false`): runs the
@@ -61,6 +70,7 @@ pub fn cargo_main(suites_dir: &Path) -> ! {
     let args = Arguments::from_args();
     let options = RunOptions {
         paths: vec![suites_dir.to_owned()],
+        reports: reports_from_env(),
         ..RunOptions::default()
     };
     let result = run(&options, &args);
@@ -80,6 +90,19 @@ pub fn cargo_main(suites_dir: &Path) -> ! {
     std::process::exit(code)
 }
 
+/// Reports asked for through the environment, for `cargo test`, which
+/// passes no options of its own: `WRTEST_JUNIT`, `WRTEST_EVENTS`,
+/// `WRTEST_ARTIFACTS` (paths).
+fn reports_from_env() -> ReportOptions {
+    let path = |var: &str| std::env::var_os(var).map(PathBuf::from);
+    ReportOptions {
+        junit: path("WRTEST_JUNIT"),
+        events: path("WRTEST_EVENTS"),
+        artifacts: path("WRTEST_ARTIFACTS"),
+        progress: false,
+    }
+}
+
 /// Log to stderr, filtered by `WRTEST_LOG` (default: warnings).
 pub fn init_logging() {
     let filter =
@@ -96,7 +119,10 @@ pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> 
     let project = Arc::new(discover_project(options)?);
     set_insta_root(&project);
     execute::quiet_trial_panics();
-    let plan = Plan::build(&project, options)?;
+    let mut plan = Plan::build(&project, options)?;
+    if let Some(partition) = &options.partition {
+        plan.runs = partition.select(plan.runs);
+    }
     let wanted = plan
         .runs
         .iter()
@@ -104,23 +130,57 @@ pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> 
         .map(|r| r.image.clone())
         .collect::<BTreeSet<_>>();
     let images = prepare_images(&project, &wanted)?;
+    let selected_count = plan.runs.iter().filter(|r| selected(args, &r.name)).count();
+    let reports = if args.list {
+        ReportOptions::default()
+    } else {
+        options.reports.clone()
+    };
+    let recorder = Recorder::start(reports, selected_count)
+        .map_err(|e| Error::Input(crate::error_chain(&e)))?;
     let ctx = Arc::new(Context {
         project,
         images,
         ipks: options.ipks.clone(),
+        recorder,
     });
     let trials = plan.runs.into_iter().map(|run| trial(&ctx, run)).collect();
-    Ok(libtest_mimic::run(args, trials))
+    let conclusion = libtest_mimic::run(args, trials);
+    if !args.list {
+        let summary = ctx
+            .recorder
+            .finish()
+            .map_err(|e| Error::Input(crate::error_chain(&e)))?;
+        print!("{summary}");
+    }
+    Ok(conclusion)
 }
 
 fn trial(ctx: &Arc<Context>, run: CaseRun) -> Trial {
     let ignored = run.case().ignore;
     let ctx = ctx.clone();
     let name = run.name.clone();
-    Trial::ignorable_test(name, move || match execute::run_case(&ctx, &run) {
-        Ok(execute::CaseEnd::Passed) => Ok(Completion::Completed),
-        Ok(execute::CaseEnd::Skipped(reason)) => Ok(Completion::ignored_with(reason)),
-        Err(message) => Err(message.into()),
+    Trial::ignorable_test(name, move || {
+        ctx.recorder.case_started(&run.name);
+        let started = std::time::Instant::now();
+        let result = execute::run_case(&ctx, &run);
+        let outcome = match &result {
+            Ok(execute::CaseEnd::Passed) => Outcome::Passed,
+            Ok(execute::CaseEnd::Skipped(reason)) => Outcome::Skipped(reason.clone()),
+            Err(message) => Outcome::Failed(message.clone()),
+        };
+        let record = Record {
+            name: run.name.clone(),
+            suite: run.suite.name.clone(),
+            outcome,
+            duration: started.elapsed(),
+        };
+        ctx.recorder.case_finished(record);
+        match result {
+            Ok(execute::CaseEnd::Passed) => Ok(Completion::Completed),
+            Ok(execute::CaseEnd::Skipped(reason)) => Ok(Completion::ignored_with(reason)),
+            Err(message) => Err(message.into()),
+        }
     })
     .with_ignored_flag(ignored)
 }
