@@ -9,6 +9,7 @@ use clap::Parser;
 
 fn main() {
     wrtest::container::enter_if_requested();
+    wrtest::syscall::default_sigpipe();
     wrtest::runner::init_logging();
     let args = cli::Cli::parse();
     let code = cli::dispatch(args);

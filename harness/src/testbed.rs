@@ -399,15 +399,27 @@ pub struct LifecycleRun {
 }
 
 /// Refuse an image whose binaries this host cannot execute, before starting it.
-fn check_runnable(image: &Prepared) -> Result<(), Error> {
-    if image.meta.runs_natively() {
+pub fn check_runnable(image: &Prepared) -> Result<(), Error> {
+    let apk = match image.meta.package_manager {
+        PackageManager::Apk => "; it also manages packages with apk (OpenWrt 25.12 and later), which wrtest does not drive yet",
+        PackageManager::Opkg => "",
+    };
+    if image.meta.runs_natively() && apk.is_empty() {
         return Ok(());
     }
+    let arch = if image.meta.runs_natively() {
+        String::new()
+    } else {
+        format!(
+            " is built for {} (ELF machine {}), which this {} host cannot run without qemu-user, not driven by wrtest yet",
+            image.meta.arch,
+            image.meta.elf_machine,
+            std::env::consts::ARCH
+        )
+    };
     Err(Error::Unsupported(format!(
-        "image {} ({}) is built for ELF machine {} and cannot run natively on this {} host; foreign architectures need qemu-user, which wrtest does not drive yet",
+        "image {} ({}){arch}{apk}",
         image.id,
-        image.tarball.display(),
-        image.meta.elf_machine,
-        std::env::consts::ARCH
+        image.tarball.display()
     )))
 }

@@ -499,3 +499,124 @@ fn failures_and_skips_reach_junit_events_and_artifacts() {
         .unwrap()
         .contains("\t/etc/marker\n"));
 }
+
+#[test]
+fn zero_test_threads_is_refused_not_a_hang() {
+    let out = wrtest(&["run", "-j", "0", "package-tests/suites/hello.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn an_image_the_host_cannot_run_is_bad_input() {
+    let out = wrtest(&[
+        "run",
+        "--image",
+        "openwrt-19.07.7-aarch64",
+        "package-tests/suites/hello.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot run without qemu-user"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_broken_fixture_is_bad_input_before_any_case_runs() {
+    let project = tempfile::tempdir().unwrap();
+    let images = common::root().join("../shared/images");
+    let config = std::fs::read_to_string(common::root().join("wrtest.toml"))
+        .unwrap()
+        .replace(
+            "\"../shared/images\"",
+            &format!("{:?}", images.to_str().unwrap()),
+        );
+    std::fs::write(project.path().join("wrtest.toml"), config).unwrap();
+    let control = project.path().join("fixtures/packages/broken/CONTROL");
+    std::fs::create_dir_all(&control).unwrap();
+    std::fs::write(control.join("control"), "Package: broken\nVersion: 1\n").unwrap();
+    let file = suite(project.path(), "images = [\"openwrt-19.07.5-x86-64\"]\n[[case]]\nname = \"x\"\ninstall = [\"fixture:broken\"]\n[[case.step]]\nrun = \"true\"\n");
+    let out = wrtest(&[
+        "--config",
+        project.path().join("wrtest.toml").to_str().unwrap(),
+        "run",
+        &file,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("failed to build fixture package \"broken\""),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn package_file_names_never_reach_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = common::root().join("../shared/packages/lmapd-chain/check_0.12.0-1_x86_64.ipk");
+    for name in ["my pkg;touch${IFS}injected;$(touch x).ipk", "noext"] {
+        std::fs::copy(&real, dir.path().join(name)).unwrap();
+    }
+    let body = "images = [\"openwrt-19.07.5-x86-64\"]\n[[case]]\nname = \"odd_names\"\n[[case.step]]\ninstall = [\"my pkg;touch${IFS}injected;$(touch x).ipk\"]\ninstalled = [\"check\"]\n[[case.step]]\nremove = [\"check\"]\n[[case.step]]\ninstall = [\"noext\"]\n[[case.step]]\nrun = \"if [ -e /root/injected ] || [ -e /root/x ] || [ -e /injected ]; then echo injected; else echo clean; fi\"\nstdout = \"clean\\n\"\n";
+    let out = wrtest(&["run", &suite(dir.path(), body)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_case_install_obeys_the_case_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "images = [\"openwrt-19.07.5-x86-64\"]\n[[case]]\nname = \"slow_setup\"\ntimeout = 2\ninstall = [\"fixture:endless\"]\n[[case.step]]\nrun = \"true\"\n";
+    let started = std::time::Instant::now();
+    let out = wrtest(&["run", &suite(dir.path(), body)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(text(&out).contains("(timed out)"), "{}", text(&out));
+}
+
+#[test]
+fn a_new_snapshot_says_so_and_how_to_accept_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "images = [\"openwrt-19.07.5-x86-64\"]\n[[case]]\nname = \"fresh\"\n[[case.step]]\nrun = \"printf 'a\\\\376b'\"\nsnapshot = true\n";
+    let out = Command::new(common::wrtest_bin())
+        .args(["run", &suite(dir.path(), body)])
+        .current_dir(common::root())
+        .env_remove("CI")
+        .env("INSTA_UPDATE", "new")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("snapshot fresh-1 is new"),
+        "{}",
+        text(&out)
+    );
+    let new = dir
+        .path()
+        .join("snapshots/cli__fresh-1@openwrt-19.07.5-x86-64.snap.new");
+    assert!(std::fs::read_to_string(new).unwrap().contains("a\\xfeb"));
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let mut child = Command::new(common::wrtest_bin())
+        .args(["run", "--list"])
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -172,3 +172,22 @@ fn changes_stay_in_the_case_and_never_reach_the_image() {
     assert_ne!(std::fs::read_to_string(image_banner).unwrap(), "changed\n");
     assert!(second.sh("test -f /usr/lib/opkg/status").unwrap().code() == Some(0));
 }
+
+#[test]
+fn output_past_the_limit_is_cut_with_a_note() {
+    let mut bed = common::bed(common::IMAGE);
+    let out = bed
+        .container()
+        .sh(
+            "head -c 17000000 /dev/zero | tr '\\0' a; echo END",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let text = out.stdout_text();
+    assert!(
+        text.ends_with("[wrtest: output cut here: only the first 16 MiB of each stream is kept]\n"),
+        "{}",
+        &text[text.len() - 100..]
+    );
+    assert!(!text.contains("END"));
+}

@@ -57,7 +57,7 @@ fn foreign_and_apk_images_are_recognised() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("cannot run natively") && err.contains("qemu-user"),
+        err.contains("cannot run without qemu-user") && err.contains("apk"),
         "{err}"
     );
 }

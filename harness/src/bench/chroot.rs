@@ -24,6 +24,7 @@ impl Chroot {
             .prefix("wrtest-bench-")
             .tempdir_in(parent)
             .map_err(|e| io("create a temp dir", e))?;
+        crate::runner::interrupt::remove_on_signal(dir.path());
         let root = dir.path().join("root");
         let status = Command::new("cp")
             .arg("-a")

@@ -12,8 +12,8 @@ pub struct BenchArgs {
     #[arg(long, default_value = "openwrt-19.07.5-x86-64", value_name = "ID")]
     image: String,
     /// Rounds of each measurement.
-    #[arg(long, default_value_t = 30)]
-    rounds: usize,
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
 }
 
 /// Measure and print.
@@ -21,9 +21,10 @@ pub fn bench(args: BenchArgs) -> Result<i32, Error> {
     let project = std::sync::Arc::new(Project::discover(
         &std::env::current_dir().unwrap_or_default(),
     )?);
+    wrtest::runner::interrupt::tear_down_on_signals();
     let options = BenchOptions {
         image: args.image,
-        rounds: args.rounds.max(1),
+        rounds: args.rounds as usize,
         helper: None,
     };
     let report = bench::run(project, &options)?;

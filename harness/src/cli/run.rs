@@ -36,8 +36,8 @@ pub struct Selection {
     #[arg(long, value_name = "PATTERN")]
     skip: Vec<String>,
     /// Parallel cases; default: the number of CPUs.
-    #[arg(long, short = 'j', value_name = "N")]
-    test_threads: Option<usize>,
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    test_threads: Option<u16>,
     /// List the cases instead of running them.
     #[arg(long)]
     list: bool,
@@ -125,7 +125,7 @@ fn test_arguments(args: &Selection) -> libtest_mimic::Arguments {
         filter: args.filter.clone(),
         exact: args.exact,
         skip: args.skip.clone(),
-        test_threads: args.test_threads,
+        test_threads: args.test_threads.map(usize::from),
         list: args.list,
         ignored: args.ignored,
         include_ignored: args.include_ignored,

@@ -23,6 +23,7 @@ pub struct ShellArgs {
 
 /// Start, install, hand the terminal over, tear down.
 pub fn shell(args: ShellArgs) -> Result<i32, Error> {
+    check_hostname(&args.hostname)?;
     let project = std::sync::Arc::new(Project::discover(
         &std::env::current_dir().unwrap_or_default(),
     )?);
@@ -53,6 +54,21 @@ pub fn shell(args: ShellArgs) -> Result<i32, Error> {
         ExitStatus::Signal(s) => 128 + s,
         ExitStatus::TimedOut => 124,
     })
+}
+
+/// The same rule as a suite's `hostname`: 1 to 63 letters, digits, `-`, `.`.
+fn check_hostname(name: &str) -> Result<(), Error> {
+    let valid = (1..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Input(format!(
+            "invalid --hostname {name:?}: use 1 to 63 ASCII letters, digits, `-` and `.`"
+        )))
+    }
 }
 
 /// The shell may have made its own process group the terminal's foreground

@@ -22,6 +22,9 @@ use super::protocol::{ExitStatus, RunRequest};
 
 /// Output beyond this many bytes per stream is read and dropped.
 const OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
+/// Appended where output was cut, so no one mistakes the rest for the end.
+const CUT_NOTE: &str =
+    "\n[wrtest: output cut here: only the first 16 MiB of each stream is kept]\n";
 
 /// A finished program.
 pub struct Done {
@@ -145,6 +148,8 @@ fn convert(status: WaitStatus) -> ExitStatus {
 struct Sink {
     fd: Option<OwnedFd>,
     data: Vec<u8>,
+    /// Output went past [`OUTPUT_LIMIT`] and was dropped from there on.
+    cut: bool,
 }
 
 impl Sink {
@@ -155,6 +160,7 @@ impl Sink {
         Ok(Sink {
             fd,
             data: Vec::new(),
+            cut: false,
         })
     }
 
@@ -178,6 +184,10 @@ impl Sink {
     fn keep(&mut self, bytes: &[u8]) {
         let room = OUTPUT_LIMIT.saturating_sub(self.data.len());
         self.data.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        if bytes.len() > room && !self.cut {
+            self.cut = true;
+            self.data.extend_from_slice(CUT_NOTE.as_bytes());
+        }
     }
 }
 

@@ -22,6 +22,21 @@ use crate::syscall;
 /// The hidden first argument that makes a wrtest binary act as the helper.
 pub const HELPER_ARG: &str = "__wrtest-container";
 
+/// Set in a helper's environment, so that a binary whose `main` forgot to
+/// call [`enter_if_requested`] refuses to open containers of its own
+/// instead of starting helpers without end.
+pub const HELPER_ENV: &str = "WRTEST_IN_HELPER";
+
+/// An error when this process is a helper that did not become one.
+pub fn refuse_if_stray_helper() -> Result<(), String> {
+    if std::env::var_os(HELPER_ENV).is_some() {
+        return Err(format!(
+            "this process was started as a wrtest container helper ({HELPER_ARG}), but its main did not call wrtest::container::enter_if_requested() first"
+        ));
+    }
+    Ok(())
+}
+
 /// If this process was started as a container helper, become one and never
 /// return. Call it first thing in `main` of every binary that opens
 /// containers (the `wrtest` binary and suites' test targets do).

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tracing::{debug, warn};
 
-use super::helper::HELPER_ARG;
+use super::helper::{HELPER_ARG, HELPER_ENV};
 use super::limits::{CaseCgroups, Limits};
 use super::protocol::{self, Reply, Warmup};
 use super::rundir::RunDir;
@@ -60,10 +60,10 @@ pub fn spawn(exe: &Path) -> io::Result<Warm> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let cgroups = CaseCgroups::create(run.cgroups(), run.controllers(), &id, &Limits::default())?;
     let (ours, theirs) = UnixStream::pair()?;
     let child = std::process::Command::new(exe)
         .arg(HELPER_ARG)
+        .env(HELPER_ENV, "1")
         .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -71,24 +71,56 @@ pub fn spawn(exe: &Path) -> io::Result<Warm> {
     let mut warm = Warm {
         id,
         case_dir,
-        cgroups,
+        cgroups: CaseCgroups::default(),
         child,
         ctl: ours,
     };
+    // From here on, a failure discards the helper and whatever it got.
+    match CaseCgroups::create(
+        run.cgroups(),
+        run.controllers(),
+        &warm.id,
+        &Limits::default(),
+    ) {
+        Ok(cgroups) => warm.cgroups = cgroups,
+        Err(e) => {
+            warm.discard();
+            return Err(e);
+        }
+    }
+    match warm_up(&mut warm, exe) {
+        Ok(()) => Ok(warm),
+        Err(e) => {
+            warm.discard();
+            Err(e)
+        }
+    }
+}
+
+/// Tell the helper its cgroups and wait until it is in them.
+fn warm_up(warm: &mut Warm, exe: &Path) -> io::Result<()> {
     let join = warm
         .cgroups
         .v1
         .iter()
         .map(|(_, d)| d.to_string_lossy().into_owned())
         .collect();
-    protocol::send(&mut warm.ctl, &Warmup { join }, &[])?;
-    match protocol::receive::<Reply>(&mut warm.ctl)? {
-        Some((Reply::Warm, _)) => Ok(warm),
-        Some((Reply::Failed(message), _)) => Err(io::Error::other(message)),
-        other => Err(io::Error::other(format!(
+    let sent = protocol::send(&mut warm.ctl, &Warmup { join }, &[]);
+    match sent.and_then(|()| protocol::receive::<Reply>(&mut warm.ctl)) {
+        Ok(Some((Reply::Warm, _))) => Ok(()),
+        Ok(Some((Reply::Failed(message), _))) => Err(io::Error::other(message)),
+        Ok(Some((other, _))) => Err(io::Error::other(format!(
             "unexpected reply {other:?} to the warm-up"
         ))),
+        Ok(None) | Err(_) => Err(io::Error::other(not_a_helper(exe))),
     }
+}
+
+fn not_a_helper(exe: &Path) -> String {
+    format!(
+        "{} exited without answering as a container helper; unless it is the wrtest binary, its main must call wrtest::container::enter_if_requested() first (or set WRTEST_HELPER to the wrtest binary)",
+        exe.display()
+    )
 }
 
 fn make_case_dir(run: &Path) -> io::Result<tempfile::TempDir> {

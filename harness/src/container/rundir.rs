@@ -53,6 +53,14 @@ impl RunDir {
     }
 
     fn create(base: &Path) -> Result<RunDir, RunDirError> {
+        super::helper::refuse_if_stray_helper()
+            .map_err(|e| RunDirError::new("start a run in", base, io::Error::other(e)))?;
+        if !nix::unistd::geteuid().is_root() {
+            let why = io::Error::other(
+                "wrtest must run as root (rootless mode is not supported yet): run it with sudo",
+            );
+            return Err(RunDirError::new("start a run in", base, why));
+        }
         let name = format!("run-{}", std::process::id());
         std::fs::create_dir_all(base).map_err(|e| RunDirError::new("create", base, e))?;
         // Held while cleaning and creating, so no run is seen half made.

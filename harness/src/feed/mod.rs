@@ -7,7 +7,7 @@
 //! configuration (`/etc/opkg/customfeeds.conf`, `/etc/opkg/distfeeds.conf`
 //! and the `check_signature` option of `/etc/opkg.conf`).
 
-mod index;
+pub mod index;
 mod publish;
 
 pub use index::{entry, index};

@@ -179,14 +179,39 @@ fn extract_locked(tarball: &Path, dir: &Path) -> Result<(), ImageError> {
         return Ok(());
     }
     info!("extracting {} into {}", tarball.display(), dir.display());
+    let prefix = format!(
+        ".extract-{}-",
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    remove_abandoned(parent, &prefix);
     let scratch = tempfile::Builder::new()
-        .prefix(".extract-")
+        .prefix(&prefix)
         .tempdir_in(parent)
         .map_err(|e| ImageError::cache("create a scratch dir in", parent, e))?;
     let rootfs = scratch.path().join("rootfs");
     unpack(tarball, &rootfs)?;
     meta::read(&rootfs, tarball)?;
     commit(scratch, dir)
+}
+
+/// Scratch directories of this image that a killed extraction left; only
+/// called with the image's lock held, so none is in use.
+fn remove_abandoned(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+    {
+        debug!(
+            "removing an abandoned extraction {}",
+            entry.path().display()
+        );
+        let _ = std::fs::remove_dir_all(entry.path());
+    }
 }
 
 fn unpack(tarball: &Path, into: &Path) -> Result<(), ImageError> {

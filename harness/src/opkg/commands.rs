@@ -5,7 +5,7 @@
 //! transaction also checks the status file afterwards and reports a package
 //! that did not end up installed (or removed) as a problem of its own.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::errors::{self, ErrorKind, Problem};
@@ -105,7 +105,7 @@ pub fn install(
     }
     for pkg in &packages {
         command.push(' ');
-        command.push_str(&stage(c, &pkg.path)?);
+        command.push_str(&shell_quote(&stage(c, pkg)?));
     }
     for name in &targets.names {
         command.push(' ');
@@ -149,18 +149,36 @@ fn wrong_architecture(packages: &[Ipk], image_arch: &str) -> Vec<Problem> {
 }
 
 /// Copy a package file into the container; returns its path there.
-fn stage(c: &mut Container, file: &Path) -> Result<String, OpkgError> {
+fn stage(c: &mut Container, package: &Ipk) -> Result<String, OpkgError> {
+    let file = &package.path;
     let bytes = std::fs::read(file).map_err(|source| ipk::IpkError::Open {
         path: file.to_owned(),
         source,
     })?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "package.ipk".into());
-    let inside = format!("{STAGING}/{name}");
+    let inside = format!("{STAGING}/{}", staged_name(&package.control));
     c.write_file(&inside, &bytes, 0o644)?;
     Ok(inside)
+}
+
+/// `NAME_VERSION_ARCH.ipk` from the package's control, with anything a
+/// shell or URL could misread replaced: whatever the file was called on
+/// the host, opkg sees a name it takes for a package file.
+pub fn staged_name(control: &ipk::Control) -> String {
+    let raw = format!(
+        "{}_{}_{}",
+        control.package, control.version, control.architecture
+    );
+    let safe: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._+~-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}.ipk", safe.trim_start_matches('-'))
 }
 
 /// Packages that opkg did not leave installed at the version of their file.

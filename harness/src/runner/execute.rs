@@ -241,7 +241,20 @@ fn install_first(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<(), 
     if packages.is_empty() {
         return Ok(());
     }
-    let tx = bed.install(&packages).map_err(|e| setup_failure(&e))?;
+    // As long as a step of the case may take: the first step's timeout
+    // (steps inherit the case's and suite's `timeout`).
+    let timeout = run
+        .case()
+        .steps
+        .first()
+        .map_or(crate::spec::DEFAULT_TIMEOUT, |s| s.timeout);
+    let options = crate::opkg::InstallOptions {
+        timeout: Some(timeout),
+        ..Default::default()
+    };
+    let tx = bed
+        .install_with(&packages, &options)
+        .map_err(|e| setup_failure(&e))?;
     if tx.succeeded() {
         return Ok(());
     }
@@ -249,8 +262,7 @@ fn install_first(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<(), 
         .case()
         .install
         .first()
-        .map(|p| p.location.to_string())
-        .unwrap_or_default();
+        .map_or_else(|| "--ipk".to_owned(), |p| p.location.to_string());
     Err(format!(
         "installing the case's packages ({location}) failed:\n{}",
         step::transaction_report(&tx)

@@ -7,7 +7,9 @@
 //! waiter thread ever receives them.
 
 use nix::sys::signal::{SigSet, Signal};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Mutex;
 
 use crate::container::rundir::RunDir;
 
@@ -44,9 +46,23 @@ pub fn exit_status() -> Option<i32> {
     }
 }
 
+/// Paths outside the run directory to remove if the run is interrupted.
+static EXTRA: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Remove `path` too when a signal tears the run down.
+pub fn remove_on_signal(path: &Path) {
+    EXTRA
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.to_owned());
+}
+
 fn wait_and_tear_down(set: SigSet) {
     let Ok(signal) = set.wait() else { return };
     RECEIVED.store(signal as i32, Ordering::SeqCst);
+    for path in EXTRA.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        let _ = std::fs::remove_dir_all(path);
+    }
     eprintln!("\nwrtest: {signal}: tearing down every live container");
     RunDir::finish();
     std::process::exit(128 + signal as i32);

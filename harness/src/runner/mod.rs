@@ -68,6 +68,10 @@ pub fn cargo_main(suites_dir: &Path) -> ! {
     init_logging();
     interrupt::tear_down_on_signals();
     let args = Arguments::from_args();
+    if args.test_threads == Some(0) {
+        eprintln!("error: --test-threads must be at least 1");
+        std::process::exit(2);
+    }
     let options = RunOptions {
         paths: vec![suites_dir.to_owned()],
         reports: reports_from_env(),
@@ -130,6 +134,10 @@ pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> 
         .map(|r| r.image.clone())
         .collect::<BTreeSet<_>>();
     let images = prepare_images(&project, &wanted)?;
+    for image in images.values() {
+        crate::testbed::check_runnable(image)?;
+    }
+    build_fixtures(&project, &plan)?;
     let selected_count = plan.runs.iter().filter(|r| selected(args, &r.name)).count();
     let reports = if args.list {
         ReportOptions::default()
@@ -206,6 +214,15 @@ fn selected(args: &Arguments, name: &str) -> bool {
         }
     };
     args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
+/// Build every fixture the run installs, in parallel, so that a broken one
+/// is bad input (exit 2) rather than a failure of each case that uses it.
+fn build_fixtures(project: &Project, plan: &Plan) -> Result<(), Error> {
+    let names = plan.fixtures();
+    names
+        .par_iter()
+        .try_for_each(|name| project.fixtures.ipk(name).map(drop).map_err(Error::from))
 }
 
 /// Verify and extract every image the run needs, in parallel.

@@ -38,6 +38,25 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Every fixture the planned cases use, once each.
+    pub fn fixtures(&self) -> Vec<String> {
+        let mut names = std::collections::BTreeSet::new();
+        for run in &self.runs {
+            let case = run.case();
+            for package in case
+                .install
+                .iter()
+                .chain(&case.feed)
+                .chain(step_packages(case))
+            {
+                if let PackageRef::Fixture(name) = &package.value {
+                    names.insert(name.clone());
+                }
+            }
+        }
+        names.into_iter().collect()
+    }
+
     /// Load the suites named by `options`, check their inputs and list the trials.
     pub fn build(project: &Project, options: &RunOptions) -> Result<Plan, Error> {
         let suites = load_suites(project, options)?;
@@ -98,6 +117,7 @@ fn images_of(case: &Case, overrides: &[String]) -> Vec<String> {
 /// Every image id is known and every package reference resolves.
 fn check_inputs(project: &Project, suite: &Suite) -> Result<(), Error> {
     for case in &suite.cases {
+        check_commands(case)?;
         for image in &case.images {
             check_image(project, image)?;
         }
@@ -108,6 +128,22 @@ fn check_inputs(project: &Project, suite: &Suite) -> Result<(), Error> {
             .chain(step_packages(case))
         {
             check_package(project, package)?;
+        }
+    }
+    Ok(())
+}
+
+/// A command line reaches the kernel as a C string: no NUL byte in it.
+fn check_commands(case: &Case) -> Result<(), Error> {
+    for step in &case.steps {
+        if let Action::Run { command, .. } = &step.action {
+            if command.contains('\0') {
+                let message = "a command cannot contain a NUL byte (\\u0000)";
+                return Err(Error::Spec(spec::SpecError::new(
+                    step.location.clone(),
+                    message,
+                )));
+            }
         }
     }
     Ok(())
@@ -138,6 +174,10 @@ fn check_package(project: &Project, package: &Located<PackageRef>) -> Result<(),
         PackageRef::File(path) if !path.exists() => {
             Some(format!("package file {} not found", path.display()))
         }
+        PackageRef::File(path) if !path.is_file() && !path.is_dir() => Some(format!(
+            "package file {} is not a regular file",
+            path.display()
+        )),
         PackageRef::File(_) | PackageRef::Name(_) | PackageRef::Repack(_) => None,
     };
     match problem {
@@ -174,7 +214,10 @@ fn smoke_suite(project: &Project, options: &RunOptions) -> Result<Suite, Error> 
         names.push(crate::ipk::read(file)?.control.package);
     }
     let text = smoke_text(&options.ipks, &names, &options.images);
-    let path = project.config.path.with_file_name("smoke.toml");
+    let path = project
+        .config
+        .path
+        .with_file_name("wrtest-run-ipk-generated.toml");
     Ok(spec::parse(&text, &path)?)
 }
 

@@ -14,6 +14,7 @@ use crate::testbed::LifecycleRun;
 const REDACTIONS: &[(&str, &str)] = &[
     (r"/run/wrtest/[^\s:]*", "[RUN_DIR]"),
     (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP_DIR]"),
+    (r"/tmp/tmp\.[A-Za-z0-9]{6,}", "[TEMP_DIR]"),
     (
         r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?",
         "[TIMESTAMP]",
@@ -24,7 +25,6 @@ const REDACTIONS: &[(&str, &str)] = &[
     ),
     (r"\b\d+(\.\d+)?(ns|µs|us|ms|s)\b", "[DURATION]"),
     (r"Installed-Time: \d+", "Installed-Time: [TIME]"),
-    (r"\bpid[ =:]+\d+", "pid [PID]"),
 ];
 
 /// The text recorded for a `run` step.
@@ -32,9 +32,32 @@ pub fn of_output(command: &str, output: &Output) -> String {
     format!(
         "command: {command}\nstatus: {}\n--- stdout\n{}--- stderr\n{}",
         status(output.status),
-        output.stdout_text(),
-        output.stderr_text()
+        exact_text(&output.stdout),
+        exact_text(&output.stderr)
     )
+}
+
+/// Text with every byte that is not UTF-8 written as `\xNN`, so that a
+/// change in binary output changes the snapshot.
+pub fn exact_text(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
+}
+
+/// Where insta keeps the snapshot, so a missing one can be told apart
+/// from a changed one.
+pub fn file(suite_file: &Path, suite: &str, name: &str, image: &str) -> std::path::PathBuf {
+    let dir = std::path::absolute(suite_file).unwrap_or_else(|_| suite_file.to_owned());
+    dir.parent()
+        .unwrap_or(Path::new("."))
+        .join("snapshots")
+        .join(format!("{suite}__{name}@{image}.snap"))
 }
 
 /// The text recorded for an `install` or `remove` step.
@@ -115,8 +138,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bytes_that_are_not_utf8_stay_distinct() {
+        assert_eq!(
+            exact_text(b"ok \xfe \xff \xc3\xa9"),
+            "ok \\xfe \\xff \u{e9}"
+        );
+        assert_ne!(exact_text(b"\xfe"), exact_text(b"\xff"));
+    }
+
+    #[test]
     fn redactions_compile_and_hide_what_varies() {
-        let text = "at /run/wrtest/run-42/cAb/upper took 12ms on 2026-12-04 15:22:55 pid 77";
+        let text = "at /run/wrtest/run-42/cAb/upper took 12ms on 2026-12-04 15:22:55 in /tmp/tmp.Ab12Cd pid 77";
         let mut out = text.to_string();
         for (pattern, replacement) in REDACTIONS {
             out = regex::Regex::new(pattern)
@@ -124,6 +156,9 @@ mod tests {
                 .replace_all(&out, *replacement)
                 .into_owned();
         }
-        assert_eq!(out, "at [RUN_DIR] took [DURATION] on [TIMESTAMP] pid [PID]");
+        assert_eq!(
+            out,
+            "at [RUN_DIR] took [DURATION] on [TIMESTAMP] in [TEMP_DIR] pid 77"
+        );
     }
 }

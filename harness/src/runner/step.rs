@@ -43,11 +43,8 @@ pub fn run_step(
         let compared = std::panic::catch_unwind(|| {
             snapshot::assert(&run.suite.path, &run.suite.name, name, &run.image, content)
         });
-        if let Err(panic) = compared {
-            failures.push(format!(
-                "snapshot {name} does not match: {}",
-                super::execute::panic_text(panic)
-            ));
+        if compared.is_err() {
+            failures.push(snapshot_failure(run, name));
         }
     }
     if failures.is_empty() {
@@ -55,6 +52,16 @@ pub fn run_step(
     }
     let list: Vec<String> = failures.iter().map(|f| format!("- {f}")).collect();
     Err(format!("{}\n{}", list.join("\n"), recorded.details))
+}
+
+/// A new snapshot and a changed one call for different actions.
+fn snapshot_failure(run: &CaseRun, name: &str) -> String {
+    let stored = snapshot::file(&run.suite.path, &run.suite.name, name, &run.image);
+    if stored.exists() {
+        format!("snapshot {name} differs from {} (insta printed the diff; accept with `cargo insta review`)", stored.display())
+    } else {
+        format!("snapshot {name} is new: no {} yet; review the .snap.new with `cargo insta review`, or accept it with INSTA_UPDATE=always", stored.display())
+    }
 }
 
 /// What a step's action left to show.
@@ -229,11 +236,16 @@ pub fn container_notes(output: &str) -> String {
     notes
 }
 
-/// A transaction for a failure message: command, problems, output.
+/// A transaction for a failure message: command, how it ended, problems,
+/// output.
 pub fn transaction_report(tx: &Transaction) -> String {
     let problems: String = tx.problems.iter().map(|p| format!("- {p}\n")).collect();
+    let ended = match tx.output.as_ref().map(|o| o.status) {
+        Some(ExitStatus::TimedOut) => " (timed out)",
+        _ => "",
+    };
     format!(
-        "{}\n{problems}--- opkg output\n{}",
+        "{}{ended}\n{problems}--- opkg output\n{}",
         tx.command,
         tail(&tx.combined_output())
     )

@@ -187,3 +187,12 @@ pub fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
         _ => Err(io::Error::other("atexit refused the hook")),
     }
 }
+
+/// Let a write to a closed pipe end the process quietly, as command-line
+/// tools do (`wrtest run | head`), instead of failing every later write.
+/// The harness's own sockets use MSG_NOSIGNAL and are not affected.
+pub fn default_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: SIG_DFL installs no handler; no Rust code runs on delivery.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
