@@ -48,19 +48,26 @@ fn continued(value: &str) -> String {
     })
 }
 
-/// The index of `files`, each named by its file name; paragraphs are
-/// separated by a blank line, sorted by file name.
-pub fn index(files: &[PathBuf]) -> Result<String, IpkError> {
-    let mut sorted: Vec<&PathBuf> = files.iter().collect();
-    sorted.sort_by_key(|p| p.file_name().map(|n| n.to_owned()));
-    let mut paragraphs = Vec::new();
-    for path in sorted {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        paragraphs.push(entry(path, &name)?);
+/// The name each of `files` gets in the feed (see
+/// [`staged_name`](crate::opkg::commands::staged_name)), sorted by it.
+pub fn names(files: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, IpkError> {
+    let mut named = Vec::new();
+    for path in files {
+        let control = ipk::read(path)?.control;
+        named.push((path.clone(), crate::opkg::commands::staged_name(&control)));
     }
+    named.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(named)
+}
+
+/// The index of `files` under their feed names; paragraphs are separated
+/// by a blank line, sorted by name.
+pub fn index(files: &[PathBuf]) -> Result<String, IpkError> {
+    let named = names(files)?;
+    let paragraphs = named
+        .iter()
+        .map(|(path, name)| entry(path, name))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(paragraphs.join("\n"))
 }
 

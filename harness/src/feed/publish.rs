@@ -24,15 +24,11 @@ pub fn publish(
     timeout: Duration,
 ) -> Result<Transaction, OpkgError> {
     let index = super::index(files)?;
-    for file in files {
-        let bytes = std::fs::read(file).map_err(|source| crate::ipk::IpkError::Open {
+    for (file, name) in super::index::names(files)? {
+        let bytes = std::fs::read(&file).map_err(|source| crate::ipk::IpkError::Open {
             path: file.clone(),
             source,
         })?;
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         c.write_file(&format!("{FEED_DIR}/{name}"), &bytes, 0o644)?;
     }
     c.write_file(&format!("{FEED_DIR}/Packages"), index.as_bytes(), 0o644)?;
