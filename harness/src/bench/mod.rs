@@ -7,7 +7,9 @@
 //! report gives medians, spread and ratios with their targets beside them.
 
 mod chroot;
+mod podman;
 mod stats;
+mod suite;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +36,8 @@ pub struct BenchOptions {
     pub rounds: usize,
     /// The container helper (default: the running binary).
     pub helper: Option<PathBuf>,
+    /// Cases in the suite measurements.
+    pub suite_cases: usize,
 }
 
 /// The measurements of one run.
@@ -49,6 +53,14 @@ pub struct Report {
     pub case: Summary,
     /// Container create + teardown alone.
     pub lifecycle: Summary,
+    /// The suite with one worker.
+    pub serial: suite::SuiteRun,
+    /// The suite with one worker per CPU.
+    pub parallel: suite::SuiteRun,
+    /// The harness's peak resident memory, after the parallel suite.
+    pub peak_rss: u64,
+    /// `podman run --rm` doing the work, when podman is installed.
+    pub podman: Option<Summary>,
 }
 
 /// Run the benchmark.
@@ -74,12 +86,35 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
         samples[3].push(create_and_teardown(&project, &image, &container_options)?);
     }
     let [disk, memory, case, lifecycle] = samples.map(|s| Summary::of(&s));
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let serial = suite::run(
+        &project,
+        &image,
+        &container_options,
+        &ipk,
+        options.suite_cases,
+        1,
+    )?;
+    let parallel = suite::run(
+        &project,
+        &image,
+        &container_options,
+        &ipk,
+        options.suite_cases,
+        workers,
+    )?;
+    let peak_rss = suite::peak_rss();
+    let podman = podman::measure(&image, &ipk, options.rounds)?;
     Ok(Report {
         image: image.id.clone(),
         floor_disk: disk,
         floor_memory: memory,
         case,
         lifecycle,
+        serial,
+        parallel,
+        peak_rss,
+        podman,
     })
 }
 
@@ -133,28 +168,153 @@ impl Report {
 
     /// The report as printed: figures, ratios and targets.
     pub fn render(&self) -> String {
-        let ratio = self.case.median.as_secs_f64() / self.floor().median.as_secs_f64();
-        let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
-        let lines = [
+        let mut lines = vec![
             ("floor: ready chroot on disk", self.floor_disk),
             ("floor: ready chroot in /dev/shm", self.floor_memory),
             ("wrtest case (create, work, teardown)", self.case),
             ("container create + teardown", self.lifecycle),
         ];
+        if let Some(podman) = self.podman {
+            lines.push(("podman run --rm (reference)", podman));
+        }
         let table: String = lines
             .iter()
             .map(|(name, s)| format!("{name:<38} {s}\n"))
             .collect();
-        format!(
-            "image {}: {} rounds; work = {}\n\n{table}\ncase / faster floor (median): {ratio:.3}x   target <= 1.10x: {}\ncreate + teardown p50: {:.2} ms, p99: {:.2} ms   target p50 <= 4 ms: {}\n",
+        let head = format!(
+            "image {}: {} rounds; work = {}\n\n{table}\n",
             self.image,
             self.case.count,
-            WORK.replace("{ipk}", "tiny.ipk"),
-            verdict(ratio <= 1.10),
-            ms(self.lifecycle.median),
-            ms(self.lifecycle.p99),
-            verdict(self.lifecycle.median <= Duration::from_millis(4)),
-        )
+            WORK.replace("{ipk}", "tiny.ipk")
+        );
+        head + &self.targets().iter().map(Target::line).collect::<String>()
+    }
+
+    /// Every ratio with its target.
+    pub fn targets(&self) -> Vec<Target> {
+        let floor = self.floor().median.as_secs_f64();
+        let (serial, parallel) = (&self.serial, &self.parallel);
+        let expected = floor * parallel.cases as f64 / parallel.workers as f64;
+        let mut targets = vec![
+            Target::at_most(
+                "case / faster floor (median)",
+                self.case.median.as_secs_f64() / floor,
+                1.10,
+                "x",
+            ),
+            Target::at_most(
+                "create + teardown p50 (ms)",
+                ms(self.lifecycle.median),
+                4.0,
+                "",
+            ),
+            Target::at_least(
+                &format!("{} workers / 1 worker throughput", parallel.workers),
+                parallel.throughput() / serial.throughput(),
+                1.8,
+                "x",
+            ),
+            Target::at_most(
+                &format!(
+                    "{}-case suite / (floor x {} / {} workers)",
+                    parallel.cases, parallel.cases, parallel.workers
+                ),
+                parallel.wall.as_secs_f64() / expected,
+                1.2,
+                "x",
+            ),
+            Target::at_most(
+                &format!(
+                    "harness peak RSS, {} live containers (MiB)",
+                    parallel.workers
+                ),
+                self.peak_rss as f64 / (1 << 20) as f64,
+                30.0,
+                "",
+            ),
+        ];
+        match self.podman {
+            Some(p) => targets.push(Target::at_least(
+                "podman / wrtest per case",
+                p.median.as_secs_f64() / self.case.median.as_secs_f64(),
+                4.0,
+                "x",
+            )),
+            None => targets.push(Target::skipped(
+                "podman / wrtest per case",
+                "podman is not installed",
+            )),
+        }
+        targets
+    }
+}
+
+/// A measured ratio against its target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// What is measured.
+    pub name: String,
+    /// The value, if measured.
+    pub value: Option<f64>,
+    /// The bound and whether it is a maximum.
+    pub bound: (f64, bool),
+    /// Unit suffix.
+    pub unit: &'static str,
+    /// Why it was not measured.
+    pub note: &'static str,
+}
+
+impl Target {
+    fn at_most(name: &str, value: f64, bound: f64, unit: &'static str) -> Target {
+        Target {
+            name: name.into(),
+            value: Some(value),
+            bound: (bound, true),
+            unit,
+            note: "",
+        }
+    }
+
+    fn at_least(name: &str, value: f64, bound: f64, unit: &'static str) -> Target {
+        Target {
+            name: name.into(),
+            value: Some(value),
+            bound: (bound, false),
+            unit,
+            note: "",
+        }
+    }
+
+    fn skipped(name: &str, note: &'static str) -> Target {
+        Target {
+            name: name.into(),
+            value: None,
+            bound: (0.0, true),
+            unit: "",
+            note,
+        }
+    }
+
+    /// Whether the value meets the bound (a skipped one does not count).
+    pub fn met(&self) -> Option<bool> {
+        let (bound, max) = self.bound;
+        self.value
+            .map(|v| if max { v <= bound } else { v >= bound })
+    }
+
+    fn line(&self) -> String {
+        let (bound, max) = self.bound;
+        match (self.value, self.met()) {
+            (Some(v), Some(ok)) => {
+                let op = if max { "<=" } else { ">=" };
+                let verdict = if ok { "met" } else { "MISSED" };
+                format!(
+                    "{:<52} {v:8.2}{:<2} target {op} {bound}{}: {verdict}\n",
+                    self.name, self.unit, self.unit
+                )
+            }
+            _ => format!("{:<52} skipped: {}\n", self.name, self.note),
+        }
     }
 }
 

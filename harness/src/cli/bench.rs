@@ -14,6 +14,9 @@ pub struct BenchArgs {
     /// Rounds of each measurement.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: u32,
+    /// Cases in the suite measurements (1 worker, then one per CPU).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    cases: u32,
 }
 
 /// Measure and print.
@@ -26,6 +29,7 @@ pub fn bench(args: BenchArgs) -> Result<i32, Error> {
         image: args.image,
         rounds: args.rounds as usize,
         helper: None,
+        suite_cases: args.cases as usize,
     };
     let report = bench::run(project, &options)?;
     print!("{}", report.render());
