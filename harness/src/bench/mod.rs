@@ -59,8 +59,8 @@ pub struct Report {
     pub parallel: suite::SuiteRun,
     /// The harness's peak resident memory, after the parallel suite.
     pub peak_rss: u64,
-    /// `podman run --rm` doing the work, when podman is installed.
-    pub podman: Option<Summary>,
+    /// `podman run --rm` doing the work, or why it was not measured.
+    pub podman: Result<Summary, String>,
 }
 
 /// Run the benchmark.
@@ -104,7 +104,7 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
         workers,
     )?;
     let peak_rss = suite::peak_rss();
-    let podman = podman::measure(&image, &ipk, options.rounds)?;
+    let podman = podman::measure(&image, &ipk, options.rounds);
     Ok(Report {
         image: image.id.clone(),
         floor_disk: disk,
@@ -174,8 +174,8 @@ impl Report {
             ("wrtest case (create, work, teardown)", self.case),
             ("container create + teardown", self.lifecycle),
         ];
-        if let Some(podman) = self.podman {
-            lines.push(("podman run --rm (reference)", podman));
+        if let Ok(podman) = &self.podman {
+            lines.push(("podman run --rm (reference)", *podman));
         }
         let table: String = lines
             .iter()
@@ -233,17 +233,14 @@ impl Report {
                 "",
             ),
         ];
-        match self.podman {
-            Some(p) => targets.push(Target::at_least(
+        match &self.podman {
+            Ok(p) => targets.push(Target::at_least(
                 "podman / wrtest per case",
                 p.median.as_secs_f64() / self.case.median.as_secs_f64(),
                 4.0,
                 "x",
             )),
-            None => targets.push(Target::skipped(
-                "podman / wrtest per case",
-                "podman is not installed",
-            )),
+            Err(why) => targets.push(Target::skipped("podman / wrtest per case", why)),
         }
         targets
     }
@@ -261,7 +258,7 @@ pub struct Target {
     /// Unit suffix.
     pub unit: &'static str,
     /// Why it was not measured.
-    pub note: &'static str,
+    pub note: String,
 }
 
 impl Target {
@@ -271,7 +268,7 @@ impl Target {
             value: Some(value),
             bound: (bound, true),
             unit,
-            note: "",
+            note: String::new(),
         }
     }
 
@@ -281,17 +278,17 @@ impl Target {
             value: Some(value),
             bound: (bound, false),
             unit,
-            note: "",
+            note: String::new(),
         }
     }
 
-    fn skipped(name: &str, note: &'static str) -> Target {
+    fn skipped(name: &str, note: &str) -> Target {
         Target {
             name: name.into(),
             value: None,
             bound: (0.0, true),
             unit: "",
-            note,
+            note: note.to_owned(),
         }
     }
 

@@ -10,18 +10,24 @@ use super::stats::Summary;
 use crate::image::Prepared;
 use crate::Error;
 
-/// `rounds` timings of the work under podman, or `None` without podman.
-pub fn measure(image: &Prepared, ipk: &Path, rounds: usize) -> Result<Option<Summary>, Error> {
+/// `rounds` timings of the work under podman, or why there are none:
+/// podman is missing, or it cannot run here.
+pub fn measure(image: &Prepared, ipk: &Path, rounds: usize) -> Result<Summary, String> {
     if !installed() {
-        return Ok(None);
+        return Err("podman is not installed".into());
     }
+    timings(image, ipk, rounds)
+        .map_err(|e| format!("podman could not run here: {}", crate::error_chain(&e)))
+}
+
+fn timings(image: &Prepared, ipk: &Path, rounds: usize) -> Result<Summary, Error> {
     let tag = format!("localhost/wrtest-bench:{}", &image.sha256[..12]);
     podman(&["import", &image.tarball.to_string_lossy(), &tag])?;
     let result = (0..rounds)
         .map(|_| once(&tag, ipk))
         .collect::<Result<Vec<_>, _>>();
     let _ = podman(&["rmi", "-f", &tag]);
-    Ok(Some(Summary::of(&result?)))
+    Ok(Summary::of(&result?))
 }
 
 fn installed() -> bool {
