@@ -75,21 +75,7 @@ impl Project {
     /// `*.ipk` in it.
     pub fn package_files(&self, package: &PackageRef) -> Result<Vec<PathBuf>, Error> {
         match package {
-            PackageRef::File(dir) if dir.is_dir() => {
-                let entries = std::fs::read_dir(dir).map_err(|e| {
-                    Error::Input(format!(
-                        "cannot read package directory {}: {e}",
-                        dir.display()
-                    ))
-                })?;
-                let mut files: Vec<PathBuf> = entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "ipk"))
-                    .collect();
-                files.sort();
-                Ok(files)
-            }
+            PackageRef::File(dir) if dir.is_dir() => ipks_in(dir),
             other => Ok(vec![self.package_file(other)?]),
         }
     }
@@ -131,6 +117,23 @@ impl Project {
         }
         Ok(targets)
     }
+}
+
+/// Every `*.ipk` directly in `dir`, sorted.
+pub fn ipks_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::Input(format!(
+            "cannot read package directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ipk"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// A fresh container on one image, with the project it belongs to.
@@ -243,6 +246,8 @@ impl Testbed {
         ignore: &[String],
         timeout: Duration,
     ) -> Result<LifecycleRun, Error> {
+        let names = self.package_names(packages)?;
+        self.refuse_installed(&names)?;
         let before = Snapshot::take(&mut self.container)?;
         let options = InstallOptions {
             timeout: Some(timeout),
@@ -256,7 +261,6 @@ impl Testbed {
                 report: None,
             });
         }
-        let names = self.package_names(packages)?;
         let cx = self.lifecycle_context(&names, ignore)?;
         let reversed: Vec<String> = names.iter().rev().cloned().collect();
         let remove = self.remove_with(&reversed, false, timeout)?;
@@ -275,6 +279,23 @@ impl Testbed {
             remove: Some(remove),
             report: Some(report),
         })
+    }
+
+    /// A lifecycle compares against the system without the packages.
+    fn refuse_installed(&mut self, names: &[String]) -> Result<(), Error> {
+        let present: Vec<String> = self
+            .installed()?
+            .into_iter()
+            .map(|p| p.name)
+            .filter(|n| names.contains(n))
+            .collect();
+        if present.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Input(format!(
+            "a lifecycle installs and removes its packages, but {} is installed already (does the image ship it?): remove it in an earlier step, then cycle it",
+            present.join(", ")
+        )))
     }
 
     fn package_names(&self, packages: &[PackageRef]) -> Result<Vec<String>, Error> {

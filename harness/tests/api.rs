@@ -173,3 +173,18 @@ fn a_local_feed_resolves_dependencies_by_name_offline() {
         );
     }
 }
+
+#[test]
+fn a_lifecycle_of_a_package_the_image_ships_is_refused_clearly() {
+    let mut bed = common::bed(common::IMAGE);
+    bed.repack("dropbear").unwrap();
+    let err = bed
+        .lifecycle(
+            &[PackageRef::Repack("dropbear".into())],
+            &[],
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("dropbear is installed already"), "{err}");
+}

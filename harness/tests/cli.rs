@@ -620,3 +620,52 @@ fn a_closed_stdout_ends_the_run_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_test_sh_that_is_not_utf8_is_bad_input_not_a_skip() {
+    let sources = tempfile::tempdir().unwrap();
+    let zlib = sources.path().join("libs/zlib");
+    std::fs::create_dir_all(&zlib).unwrap();
+    std::fs::write(zlib.join("test.sh"), b"echo \xff\xfe; exit 1\n").unwrap();
+    let ipk = common::root().join("../shared/packages/lmapd-chain/zlib_1.2.11-2_x86_64.ipk");
+    let out = wrtest(&[
+        "ci",
+        ipk.to_str().unwrap(),
+        "--image",
+        common::IMAGE,
+        "--sources",
+        sources.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("test.sh is not UTF-8 text"),
+        "{}",
+        text(&out)
+    );
+    let both = wrtest(&[
+        "ci",
+        ipk.to_str().unwrap(),
+        "--image",
+        common::IMAGE,
+        "--write-suite",
+        "/dev/null",
+        "--junit",
+        "/dev/null",
+    ]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+}
+
+#[test]
+fn cgroups_whose_run_is_gone_are_removed_by_the_next_run() {
+    let orphan = Path::new("/sys/fs/cgroup/unified/wrtest/run-999999999/cXYZ");
+    if !Path::new("/sys/fs/cgroup/unified").exists() {
+        return; // a pure cgroup v2 host: the same code, another path
+    }
+    std::fs::create_dir_all(orphan).unwrap();
+    let out = wrtest(&["run", "--list", "package-tests/suites/hello.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        !orphan.parent().unwrap().exists(),
+        "the orphaned run cgroup is still there"
+    );
+}

@@ -36,6 +36,9 @@ pub fn ci(args: CiArgs) -> Result<i32, Error> {
         sources: args.sources,
     };
     let (path, text) = compat::suite(&options)?;
+    if args.write_suite.is_some() && args.select.asks_for_reports() {
+        return Err(Error::Input("--write-suite only writes the suite; run it with `wrtest run FILE` and the report options".into()));
+    }
     if let Some(file) = &args.write_suite {
         std::fs::write(file, &text)
             .map_err(|e| Error::Input(format!("cannot write {}: {e}", file.display())))?;

@@ -65,6 +65,14 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// True when any report or partition is asked for.
+    pub fn asks_for_reports(&self) -> bool {
+        self.junit.is_some()
+            || self.events.is_some()
+            || self.artifacts.is_some()
+            || self.partition.is_some()
+    }
+
     /// The reports and partition these flags ask for, added to `options`.
     pub fn apply(&self, mut options: RunOptions) -> RunOptions {
         options.partition = self.partition;

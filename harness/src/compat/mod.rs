@@ -58,10 +58,7 @@ pub fn suite(options: &CiOptions) -> Result<(PathBuf, String), Error> {
         .collect::<Result<Vec<_>, _>>()?;
     // Not a real file: locations in it name the generated suite, which
     // `wrtest ci --write-suite` saves for reading or editing.
-    let path = files[0]
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("wrtest-ci-generated.toml");
+    let path = PathBuf::from("[wrtest ci suite: see --write-suite]");
     Ok((path, text(&built, &files, &options.images)))
 }
 
@@ -69,15 +66,7 @@ fn ipk_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(path)
-                .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
-            let mut found: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "ipk"))
-                .collect();
-            found.sort();
-            files.extend(found);
+            files.extend(crate::testbed::ipks_in(path)?);
         } else {
             files.push(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
         }
@@ -96,16 +85,28 @@ fn describe(ipk_path: &Path, sources: Option<&Path>) -> Result<Built, Error> {
     let dir = sources.and_then(|root| {
         find_dir(root, &source_name, 4).or_else(|| find_dir(root, &control.package, 4))
     });
-    let script = |name: &str| {
-        dir.as_ref()
-            .and_then(|d| std::fs::read_to_string(d.join(name)).ok())
-    };
     Ok(Built {
         ipk: std::path::absolute(ipk_path).unwrap_or_else(|_| ipk_path.to_owned()),
         name: control.package.clone(),
         version: control.upstream_version().to_owned(),
-        test: script("test.sh"),
-        pre_test: script("pre-test.sh"),
+        test: script(dir.as_deref(), "test.sh")?,
+        pre_test: script(dir.as_deref(), "pre-test.sh")?,
+    })
+}
+
+/// A package's script as text; a script that is there but unreadable or
+/// not UTF-8 is an error, never silently replaced by the generic checks.
+fn script(dir: Option<&Path>, name: &str) -> Result<Option<String>, Error> {
+    let Some(path) = dir.map(|d| d.join(name)).filter(|p| p.exists()) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        Error::Input(format!(
+            "{} is not UTF-8 text, so wrtest cannot pass it to the container's shell",
+            path.display()
+        ))
     })
 }
 

@@ -27,6 +27,10 @@ fn is_cgroup2(path: &Path) -> bool {
 /// Kill every process in `dir` (and below), then remove the directories,
 /// deepest first.
 pub fn remove(dir: &Path, limit: Duration) -> io::Result<()> {
+    // Gone already (a signal's teardown and a case's may meet): done.
+    if !dir.exists() {
+        return Ok(());
+    }
     let deadline = Instant::now() + limit;
     for child in subdirs(dir)? {
         remove(&child, deadline.saturating_duration_since(Instant::now()))?;
@@ -43,7 +47,10 @@ pub fn remove(dir: &Path, limit: Duration) -> io::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    std::fs::remove_dir(dir)
+    match std::fs::remove_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
 }
 
 fn subdirs(dir: &Path) -> io::Result<Vec<PathBuf>> {

@@ -123,34 +123,30 @@ impl CaseCgroups {
     /// Write `limits` into the case's directories (again).
     pub fn apply(&self, controllers: &[Controller], limits: &Limits) -> io::Result<()> {
         for c in controllers {
-            let dir = match &c.placement {
-                Placement::V2 => self.v2.clone(),
-                Placement::V1(_) => self
-                    .v1
-                    .iter()
-                    .find(|(n, _)| *n == c.name)
-                    .map(|(_, d)| d.clone()),
-            };
-            if let Some(dir) = dir {
+            if let Some(dir) = self.dir_of(c) {
                 write_limit(c, &dir, limits)?;
             }
         }
         Ok(())
     }
 
+    /// The case's directory for controller `c`.
+    fn dir_of(&self, c: &Controller) -> Option<PathBuf> {
+        match &c.placement {
+            Placement::V2 => self.v2.clone(),
+            Placement::V1(_) => self
+                .v1
+                .iter()
+                .find(|(n, _)| *n == c.name)
+                .map(|(_, d)| d.clone()),
+        }
+    }
+
     /// Read the counters of `controllers` for this case.
     pub fn events(&self, controllers: &[Controller]) -> Events {
         let mut events = Events::default();
         for c in controllers {
-            let dir = match &c.placement {
-                Placement::V2 => self.v2.clone(),
-                Placement::V1(_) => self
-                    .v1
-                    .iter()
-                    .find(|(n, _)| *n == c.name)
-                    .map(|(_, d)| d.clone()),
-            };
-            let Some(dir) = dir else { continue };
+            let Some(dir) = self.dir_of(c) else { continue };
             match (c.name, &c.placement) {
                 ("pids", _) => events.pids_max = counter(&dir.join("pids.events"), "max"),
                 ("memory", Placement::V2) => {
@@ -288,6 +284,20 @@ fn v1_run_dir(name: &str, run_name: &str) -> Option<PathBuf> {
         .join(run_name);
     std::fs::create_dir_all(&dir).ok()?;
     Some(dir)
+}
+
+/// The `wrtest` directories of the mounted v1 hierarchies (below this
+/// process's own cgroup there), where runs keep their v1 cgroups.
+pub fn v1_wrtest_dirs() -> Vec<PathBuf> {
+    CONTROLLERS
+        .iter()
+        .filter_map(|name| {
+            let mount = Path::new("/sys/fs/cgroup").join(name);
+            let own = own_v1_path(name)?;
+            let dir = mount.join(own.trim_start_matches('/')).join("wrtest");
+            dir.is_dir().then_some(dir)
+        })
+        .collect()
 }
 
 /// This process's cgroup in the v1 hierarchy of `controller`.

@@ -120,15 +120,24 @@ impl RunDir {
     pub fn finish() {
         super::pool::shutdown();
         if let Some(Ok(run)) = CURRENT.get() {
+            let mut removed = true;
             if let Some(cg) = &run.cgroups {
-                let _ = cgroup::remove(cg, Duration::from_secs(5));
+                removed = cgroup::remove(cg, Duration::from_secs(5)).is_ok();
                 // The shared parent goes too once no other run uses it.
                 if let Some(parent) = cg.parent() {
                     let _ = std::fs::remove_dir(parent);
                 }
             }
             remove_v1_dirs(&run.dir);
-            let _ = std::fs::remove_dir_all(&run.dir);
+            if removed {
+                let _ = std::fs::remove_dir_all(&run.dir);
+            } else {
+                // Without it a later run would not know to remove the rest.
+                warn!(
+                    "keeping {} for a later run to clean: its cgroups are still busy",
+                    run.dir.display()
+                );
+            }
         }
     }
 }
@@ -213,7 +222,41 @@ pub fn clean_stale(base: &Path, cgroup_base: Option<&Path>) -> usize {
             ),
         }
     }
+    remove_orphan_cgroups(base, cgroup_base);
     cleaned
+}
+
+/// Cgroups of runs whose directory is gone (a teardown that raced with a
+/// signal's): every `run-*` below the wrtest cgroup directories whose run
+/// directory is not live.
+fn remove_orphan_cgroups(base: &Path, cgroup_base: Option<&Path>) {
+    let parents = cgroup_base
+        .map(Path::to_owned)
+        .into_iter()
+        .chain(limits::v1_wrtest_dirs());
+    for parent in parents {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("run-") && entry.path().is_dir() && !is_live(&base.join(&name)) {
+                debug!(cgroup = %entry.path().display(), "removing an orphaned cgroup");
+                let _ = cgroup::remove(&entry.path(), Duration::from_secs(5))
+                    .or_else(|_| remove_v1_tree(&entry.path()));
+            }
+        }
+    }
+}
+
+/// A v1 cgroup tree (no cgroup.kill there): case directories, then itself.
+fn remove_v1_tree(dir: &Path) -> io::Result<()> {
+    if let Ok(cases) = std::fs::read_dir(dir) {
+        for case in cases.flatten().filter(|e| e.path().is_dir()) {
+            let _ = limits::remove_when_empty(&case.path());
+        }
+    }
+    limits::remove_when_empty(dir)
 }
 
 fn is_live(dir: &Path) -> bool {

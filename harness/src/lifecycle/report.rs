@@ -51,6 +51,20 @@ impl fmt::Display for Leftover {
     }
 }
 
+/// A path with control characters (an escape sequence, a newline) written
+/// as escapes, so it cannot garble a terminal or a report.
+pub fn printable(path: &str) -> String {
+    path.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The outcome of an install/remove cycle.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LifecycleReport {
@@ -137,7 +151,9 @@ fn is_empty_package_dir(change: &Change, changes: &[&Change], cx: &Context) -> b
     let prefix = format!("{}/", change.path);
     change.kind == ChangeKind::Added
         && change.is_dir()
-        && !changes.iter().any(|c| c.path.starts_with(&prefix))
+        && !changes
+            .iter()
+            .any(|c| c.path.starts_with(&prefix) && !c.is_dir())
         && cx.owners.keys().any(|p| p.starts_with(&prefix))
 }
 
@@ -148,6 +164,21 @@ fn globs(extra: &[String]) -> Result<GlobSet, globset::Error> {
         .copied()
         .chain(extra.iter().map(String::as_str))
     {
+        // OpenWrt's /var is a link to /tmp, where the changes are seen.
+        if let Some(rest) = pattern.strip_prefix("/var/") {
+            builder.add(
+                GlobBuilder::new(&format!("/tmp/{rest}"))
+                    .literal_separator(true)
+                    .build()?,
+            );
+            if let Some(dir) = rest.strip_suffix("/**") {
+                builder.add(
+                    GlobBuilder::new(&format!("/tmp/{dir}"))
+                        .literal_separator(true)
+                        .build()?,
+                );
+            }
+        }
         builder.add(GlobBuilder::new(pattern).literal_separator(true).build()?);
         // `dir/**` covers `dir` itself too, as the suite format says.
         if let Some(dir) = pattern.strip_suffix("/**") {
@@ -241,6 +272,43 @@ mod tests {
             .unwrap()
             .leftovers
             .is_empty());
+    }
+
+    #[test]
+    fn nested_empty_package_directories_are_not_leftovers() {
+        let dir = |p: &str| Change {
+            path: p.into(),
+            kind: ChangeKind::Added,
+            now: Some(FsState::Dir { mode: 0o755 }),
+        };
+        let cx = Context {
+            owners: [("/usr/share/clean/sub/data".to_string(), "clean".to_string())].into(),
+            ..Context::default()
+        };
+        let report = classify(
+            &[dir("/usr/share/clean"), dir("/usr/share/clean/sub")],
+            vec![],
+            &cx,
+        )
+        .unwrap();
+        assert!(report.is_clean(), "{:?}", report.findings());
+        assert_eq!(report.empty_dirs.len(), 2);
+    }
+
+    #[test]
+    fn var_patterns_also_match_under_tmp() {
+        let cx = Context {
+            ignore: vec!["/var/run/**".into()],
+            ..Context::default()
+        };
+        let report = classify(
+            &[change("/tmp/run/messy.pid", ChangeKind::Added)],
+            vec![],
+            &cx,
+        )
+        .unwrap();
+        assert!(report.leftovers.is_empty());
+        assert_eq!(printable("/etc/a\u{1b}[31m\nb"), "/etc/a\\u{1b}[31m\\nb");
     }
 
     #[test]

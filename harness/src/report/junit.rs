@@ -30,7 +30,7 @@ fn case(record: &Record) -> TestCase {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Failed(message) => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(message.lines().next().unwrap_or("failed"));
+            status.set_message(super::headline(message));
             status.set_description(message.clone());
             status
         }

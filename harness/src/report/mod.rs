@@ -216,7 +216,7 @@ impl Recorder {
 
 /// Where and why, in one line: the message's first line (the step and its
 /// place) and its first listed mismatch.
-fn headline(message: &str) -> String {
+pub fn headline(message: &str) -> String {
     let first = message.lines().next().unwrap_or("").trim_end_matches(':');
     match message.lines().find_map(|l| l.strip_prefix("- ")) {
         Some(why) => format!("{first}: {why}"),

@@ -96,6 +96,18 @@ fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
     result
 }
 
+/// Put a note (`\n- ...`) after the list of mismatches, before the
+/// output sections (`--- stdout` ...), where it reads as a finding.
+fn with_note(failure: &str, note: &str) -> String {
+    if note.is_empty() {
+        return failure.to_owned();
+    }
+    match failure.find("\n---") {
+        Some(at) => format!("{}{note}{}", &failure[..at], &failure[at..]),
+        None => format!("{failure}{note}"),
+    }
+}
+
 /// Everything that happens inside the case's container.
 fn in_container(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<CaseEnd, String> {
     let case = run.case();
@@ -107,12 +119,10 @@ fn in_container(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<CaseE
         let timeout = clock.bound(s.timeout).ok_or_else(|| clock.exceeded(s))?;
         let end = step::run_step(run, bed, s, timeout).map_err(|failure| {
             let what = step::describe(&s.action);
+            let failure = with_note(&failure, &clock.note());
             format!(
-                "step {} ({what}) at {} on {}:\n{failure}{}",
-                s.index,
-                s.location,
-                run.image,
-                clock.note()
+                "step {} ({what}) at {} on {}:\n{failure}",
+                s.index, s.location, run.image
             )
         })?;
         if let StepEnd::Skipped(reason) = end {
@@ -267,4 +277,19 @@ fn install_first(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<(), 
         "installing the case's packages ({location}) failed:\n{}",
         step::transaction_report(&tx)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_goes_after_the_mismatches_before_the_output() {
+        let failure = "- expected exit status 0, got 1\n--- stdout\n--- stderr\n";
+        assert_eq!(
+            with_note(failure, "\n- case time limit reached"),
+            "- expected exit status 0, got 1\n- case time limit reached\n--- stdout\n--- stderr\n"
+        );
+        assert_eq!(with_note("- x", ""), "- x");
+    }
 }

@@ -144,10 +144,33 @@ fn act(
     }
 }
 
+/// Kept config and empty directories: worth seeing, not failures.
+fn report_lists(report: &crate::lifecycle::LifecycleReport) -> String {
+    let lists = [
+        (
+            "config kept (edited conffiles opkg keeps)",
+            &report.config_kept,
+        ),
+        ("empty directories opkg leaves", &report.empty_dirs),
+    ];
+    let mut text = String::new();
+    for (what, paths) in lists.into_iter().filter(|(_, p)| !p.is_empty()) {
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|p| crate::lifecycle::report::printable(p))
+            .collect();
+        text.push_str(&format!("--- {what}\n{}\n", shown.join("\n")));
+    }
+    text
+}
+
 fn recorded_lifecycle(run: &LifecycleRun) -> Recorded {
     let mut details = format!("--- install\n{}", tail(&run.install.combined_output()));
     if let Some(remove) = &run.remove {
         details.push_str(&format!("--- remove\n{}", tail(&remove.combined_output())));
+    }
+    if let Some(report) = &run.report {
+        details.push_str(&report_lists(report));
     }
     Recorded {
         snapshot: Some(snapshot::of_lifecycle(run)),
