@@ -23,6 +23,9 @@ fn a_helper_that_never_became_one_is_reported_not_repeated() {
         "{text}"
     );
     // No helper of this binary is left (other runs on the machine may have theirs).
-    let own = format!("{} __wrtest-container", std::env::current_exe().unwrap().display());
+    let own = format!(
+        "{} __wrtest-container",
+        std::env::current_exe().unwrap().display()
+    );
     assert!(common::processes_with(&own).is_empty());
 }
