@@ -42,9 +42,11 @@ impl CaseClock {
     }
 
     /// A note for a failure when the case's clock was what cut it short.
-    pub fn note(&self) -> String {
+    /// `cut` says whether the step ran with less time than its own
+    /// timeout because of the case's limit.
+    pub fn note(&self, cut: bool) -> String {
         match self.limit {
-            Some(limit) if self.started.elapsed() >= limit => format!(
+            Some(limit) if cut => format!(
                 "\n- case time limit reached: {}s (limits.time)",
                 limit.as_secs_f64()
             ),

@@ -117,9 +117,10 @@ fn in_container(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<CaseE
     install_first(ctx, run, bed)?;
     for s in &case.steps {
         let timeout = clock.bound(s.timeout).ok_or_else(|| clock.exceeded(s))?;
+        let cut = timeout < s.timeout;
         let end = step::run_step(run, bed, s, timeout).map_err(|failure| {
             let what = step::describe(&s.action);
-            let failure = with_note(&failure, &clock.note());
+            let failure = with_note(&failure, &clock.note(cut && failure.contains("timed out")));
             format!(
                 "step {} ({what}) at {} on {}:\n{failure}",
                 s.index, s.location, run.image
