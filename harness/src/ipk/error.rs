@@ -80,6 +80,20 @@ pub enum IpkError {
         limit: u64,
     },
 
+    /// The data archive lists more entries, or more bytes of names, than
+    /// are kept in memory.
+    #[error("{}: {member} lists more than {limit} {what}", .path.display())]
+    ListingTooLarge {
+        /// The package file.
+        path: PathBuf,
+        /// Which archive went over the bound.
+        member: &'static str,
+        /// The bound.
+        limit: usize,
+        /// What is counted: "entries" or "bytes of entry names".
+        what: &'static str,
+    },
+
     /// A required member of the package is absent.
     #[error("{}: package has no {member}", .path.display())]
     MissingMember {

@@ -3,12 +3,14 @@
 //! Owns the package file formats and nothing past them: installing,
 //! removing and running scripts is opkg's job inside a container. Reading
 //! accepts both container forms, the gzip-compressed tar that OpenWrt's
-//! ipkg-build writes and the Debian-style `ar` archive, bounds everything it
-//! decompresses, and refuses a damaged or hostile package with one
-//! [`IpkError`] naming the file. Building writes the ipkg-build form,
-//! byte-identical for identical fixture trees.
+//! ipkg-build writes and the Debian-style `ar` archive, from a file or any
+//! reader; it bounds everything it decompresses or keeps, and refuses a
+//! damaged or hostile package with one [`IpkError`] naming the file.
+//! Building writes the ipkg-build form, byte-identical for identical fixture
+//! trees.
 
 mod arch;
+mod arwalk;
 mod build;
 mod control;
 mod depends;

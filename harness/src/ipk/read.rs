@@ -13,10 +13,16 @@ use std::path::{Path, PathBuf};
 use flate2::read::GzDecoder;
 use tar::EntryType;
 
+use super::arwalk;
 use super::control::Control;
 use super::error::IpkError;
-use super::stream::{Bounded, Counted, Layer, CONTROL_LIMIT, DATA_LIMIT, OUTER_LIMIT};
+use super::stream::{Bounded, Layer, CONTROL_LIMIT, DATA_LIMIT, OUTER_LIMIT};
 use super::tarwalk::{walk, Item};
+
+/// Most entries a data archive may list; real packages have thousands.
+const LISTED_ENTRIES: usize = 1 << 18;
+/// Most bytes of entry names a data archive may list.
+const LISTED_BYTES: usize = 32 << 20;
 
 /// Maintainer scripts opkg runs, in the order they are reported.
 pub(super) const SCRIPTS: [&str; 4] = ["preinst", "postinst", "prerm", "postrm"];
@@ -149,26 +155,7 @@ fn read_ar_form(reader: impl Read, path: &Path, parts: &mut Parts) -> Result<(),
         member: "ar archive",
         limit: OUTER_LIMIT,
     };
-    let mut archive = ar::Archive::new(reader);
-    while let Some(entry) = archive.next_entry() {
-        let entry = entry.map_err(|e| layer.fail(e))?;
-        let name = entry.header().identifier().to_vec();
-        let size = entry.header().size();
-        let mut body = Counted::new(entry);
-        parts.accept(&name, &mut body, path)?;
-
-        // The ar reader stops quietly at a short member; count to notice.
-        layer.drain(&mut body)?;
-        if body.count < size {
-            let (path, member) = (path.to_path_buf(), layer.member);
-            return Err(IpkError::Truncated {
-                path,
-                member,
-                source: None,
-            });
-        }
-    }
-    Ok(())
+    arwalk::walk(reader, &layer, |name, body| parts.accept(name, body, path))
 }
 
 fn is_regular(item: &Item) -> bool {
@@ -339,16 +326,58 @@ fn list_data(body: &mut dyn Read, path: &Path) -> Result<Vec<String>, IpkError> 
         limit: DATA_LIMIT,
     };
     let stream = Bounded::new(GzDecoder::new(body), layer.limit);
-    let mut paths = Vec::new();
+    let mut listing = Listing::new(LISTED_ENTRIES, LISTED_BYTES);
     let rest = walk(stream, &layer, |item, _| {
         if let (EntryType::Link, Some(target)) = (item.kind, &item.link) {
             data_path(target, &layer)?;
         }
-        paths.extend(data_path(&item.name, &layer)?);
-        Ok(())
+        listing.push(data_path(&item.name, &layer)?, &layer)
     })?;
     layer.drain(rest)?;
-    Ok(paths)
+    Ok(listing.paths)
+}
+
+/// The data paths kept so far, within bounds of their own: the stream's
+/// bound alone would let a small package list gigabytes of names.
+struct Listing {
+    paths: Vec<String>,
+    bytes: usize,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+impl Listing {
+    fn new(max_entries: usize, max_bytes: usize) -> Self {
+        Listing {
+            paths: Vec::new(),
+            bytes: 0,
+            max_entries,
+            max_bytes,
+        }
+    }
+
+    /// Keeps `path` (the root, `None`, is left out), or refuses the
+    /// package when that would go over a bound.
+    fn push(&mut self, path: Option<String>, layer: &Layer<'_>) -> Result<(), IpkError> {
+        let Some(path) = path else {
+            return Ok(());
+        };
+        let over = |limit, what| IpkError::ListingTooLarge {
+            path: layer.path.to_path_buf(),
+            member: layer.member,
+            limit,
+            what,
+        };
+        if self.paths.len() >= self.max_entries {
+            return Err(over(self.max_entries, "entries"));
+        }
+        self.bytes = self.bytes.saturating_add(path.len());
+        if self.bytes > self.max_bytes {
+            return Err(over(self.max_bytes, "bytes of entry names"));
+        }
+        self.paths.push(path);
+        Ok(())
+    }
 }
 
 /// `./usr/bin/x` gives `/usr/bin/x`; the root itself gives `None`.
@@ -594,6 +623,18 @@ mod tests {
     }
 
     #[test]
+    fn reading_bytes_gives_what_reading_the_file_gives() {
+        let real = REAL.iter().map(|r| shared_packages().join(r.0));
+        let bad = BAD.iter().map(|b| bad_dir().join(b.0));
+        for path in real.chain(bad) {
+            let bytes = std::fs::read(&path).expect("read");
+            let verdict = |r: Result<Ipk, IpkError>| r.map_err(|e| e.to_string());
+            let from_bytes = verdict(read_from(bytes.as_slice(), &path));
+            assert_eq!(from_bytes, verdict(read(&path)), "{}", path.display());
+        }
+    }
+
+    #[test]
     fn wrong_arch_reads_but_does_not_fit_x86_64() {
         let ipk = read_ok(&bad_dir().join("wrong-arch.ipk"));
         assert_eq!(ipk.control.architecture, "mips_24kc");
@@ -764,6 +805,42 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(message.is_some_and(|m| m.contains("tar extension record over the size bound")));
+    }
+
+    /// Regression: a 90 KB package listing one 4000-byte name 800,000 times
+    /// stayed under the 4 GiB stream bound and held 3.2 GB of paths.
+    #[test]
+    fn long_listings_are_refused_before_they_fill_memory() {
+        let name = format!("./{}", "a".repeat(4000));
+        let count = LISTED_BYTES / 4001 + 1;
+        let nodes = vec![Node::file(name, Vec::new(), 0o644); count];
+        let data = pack::tar_gz(&nodes).expect("data");
+        let message = read_bytes(&package_with_data(data))
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let expected = format!("data.tar.gz lists more than {LISTED_BYTES} bytes of entry names");
+        assert!(
+            message.as_ref().is_err_and(|m| m.ends_with(&expected)),
+            "{message:?}"
+        );
+
+        let layer = Layer {
+            path: Path::new("/p.ipk"),
+            member: "data.tar.gz",
+            limit: 0,
+        };
+        let mut listing = Listing::new(2, 100);
+        let mut push = |p: &str| {
+            listing
+                .push(Some(p.to_string()), &layer)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!((push("/a"), push("/b")), (Ok(()), Ok(())));
+        assert_eq!(
+            push("/c"),
+            Err("/p.ipk: data.tar.gz lists more than 2 entries".into())
+        );
+        assert!(listing.push(None, &layer).is_ok(), "the root is not listed");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! dependencies, or `But that file is already provided by package  * x`).
 //! Each entry becomes a [`Problem`] with a kind a spec can expect by name.
 
+use std::collections::HashSet;
 use std::fmt;
 
 /// What kind of trouble opkg reported.
@@ -120,7 +121,9 @@ pub fn parse(output: &str) -> Vec<Problem> {
 /// architectures configured" for the same package: the dependency is the
 /// real cause, so the architecture complaint is kept only as "other".
 fn demote_misleading_architecture(problems: &mut [Problem]) {
-    let missing: Vec<Option<String>> = problems
+    // A set, not a list: output with thousands of each kind (a maintainer
+    // script can print anything) would otherwise take minutes.
+    let missing: HashSet<Option<String>> = problems
         .iter()
         .filter(|p| p.kind == ErrorKind::MissingDependency)
         .map(|p| p.package.clone())
@@ -350,6 +353,30 @@ mod tests {
                 .all(|p| p.kind != ErrorKind::WrongArchitecture),
             "{problems:?}"
         );
+    }
+
+    /// Regression: each architecture complaint was compared with every
+    /// missing dependency, so 2.5 MB of output took three seconds, and the
+    /// 32 MiB a command may print would take minutes.
+    #[test]
+    fn many_problems_are_classified_in_linear_time() {
+        let pairs = 20_000;
+        let mut text = String::from("Collected errors:\n");
+        for i in 0..pairs {
+            let unresolved = format!("cannot find dependency d for p{i}");
+            let arch = format!("Packages for p{i} found, but incompatible with the architectures");
+            text.push_str(&format!(" * pkg_hash_check_unresolved: {unresolved}\n"));
+            text.push_str(&format!(
+                " * pkg_hash_fetch_best_installation_candidate: {arch}\n"
+            ));
+        }
+        let problems = parse(&text);
+        assert_eq!(problems.len(), 2 * pairs);
+        let demoted = problems
+            .iter()
+            .filter(|p| p.kind == ErrorKind::Other)
+            .count();
+        assert_eq!(demoted, pairs);
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub fn load(path: &Path) -> Result<Suite, SpecError> {
 /// stem) and to resolve package file references (relative to its
 /// directory); it is not read.
 pub fn parse(text: &str, path: &Path) -> Result<Suite, SpecError> {
-    let src = Source { path, text };
+    let src = Source::new(path, text);
     let entries = raw::parse(text).map_err(|err| src.error(err.offset, err.message))?;
     let root = Fields::new(&src, &entries, 0, "the suite");
     if root.keys().next().is_none() {

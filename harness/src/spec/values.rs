@@ -463,10 +463,7 @@ mod tests {
         convert: impl FnOnce(Spot<'_>) -> Result<T, SpecError>,
     ) -> Result<T, String> {
         let text = format!("v = {value_text}\n");
-        let src = Source {
-            path: Path::new("t.toml"),
-            text: &text,
-        };
+        let src = Source::new(Path::new("t.toml"), &text);
         let entries: Vec<Entry> = raw::parse(&text).map_err(|e| e.message)?;
         let fields = crate::spec::fields::Fields::new(&src, &entries, 0, "a test");
         let spot = fields.get("v").ok_or("no value")?;

@@ -1,0 +1,20 @@
+//! Parses arbitrary text as opkg's output, as the harness does after every
+//! install and remove.
+//!
+//! Every problem found must display without panicking and carry a kind that
+//! round-trips through its name.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wrtest::opkg::errors::{self, ErrorKind};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    for problem in errors::parse(&text) {
+        let _ = problem.to_string();
+        assert_eq!(
+            ErrorKind::from_name(problem.kind.name()),
+            Some(problem.kind)
+        );
+    }
+});
