@@ -69,13 +69,7 @@ fn removing_a_needed_library_is_refused_with_its_dependents() {
 #[test]
 fn a_fixture_installs_runs_and_removes_through_the_api() {
     let mut bed = common::bed("lede-17.01.4-x86-64");
-    let tx = bed
-        .install(&[
-            PackageRef::Fixture("hello-lib".into()),
-            PackageRef::Fixture("hello".into()),
-        ])
-        .unwrap();
-    assert!(tx.succeeded(), "{}", tx.combined_output());
+    common::install_hello(&mut bed);
     assert_eq!(bed.sh("hello api").unwrap().stdout_text(), "Hello, api!\n");
     let files = wrtest::opkg::package_files(bed.container(), "hello").unwrap();
     assert!(files.contains(&"/usr/bin/hello".to_string()), "{files:?}");

@@ -177,13 +177,7 @@ fn the_hosts_loopback_listener_is_out_of_reach() {
 fn well_behaved_neighbours_pass_meanwhile() {
     for _ in 0..4 {
         let mut bed = common::bed(common::IMAGE);
-        let tx = bed
-            .install(&[
-                PackageRef::Fixture("hello-lib".into()),
-                PackageRef::Fixture("hello".into()),
-            ])
-            .unwrap();
-        assert!(tx.succeeded(), "{}", tx.combined_output());
+        common::install_hello(&mut bed);
         assert_eq!(
             bed.sh("hello neighbour").unwrap().stdout_text(),
             "Hello, neighbour!\n"

@@ -71,3 +71,13 @@ pub fn bed_with(image: &str, mut options: Options) -> Testbed {
     let prepared = project.image(image).expect("image prepares");
     Testbed::start(project, prepared, &options).expect("container starts")
 }
+
+/// Install the hello fixture and its library; they must install.
+pub fn install_hello(bed: &mut Testbed) {
+    let packages = [
+        wrtest::PackageRef::Fixture("hello-lib".into()),
+        wrtest::PackageRef::Fixture("hello".into()),
+    ];
+    let tx = bed.install(&packages).expect("opkg runs");
+    assert!(tx.succeeded(), "{}", tx.combined_output());
+}
