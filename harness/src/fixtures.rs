@@ -34,13 +34,15 @@ pub enum FixtureError {
 #[derive(Debug)]
 pub struct Fixtures {
     dirs: Vec<PathBuf>,
-    out: PathBuf,
+    /// Where built packages go; `None`: the run directory's `fixtures/`.
+    out: Option<PathBuf>,
     built: Mutex<HashMap<String, Arc<OnceLock<Result<PathBuf, String>>>>>,
 }
 
 impl Fixtures {
-    /// Fixtures from `dirs`, built into `out`.
-    pub fn new(dirs: Vec<PathBuf>, out: PathBuf) -> Fixtures {
+    /// Fixtures from `dirs`, built into `out` (default: the run directory,
+    /// made only when a fixture is first built).
+    pub fn new(dirs: Vec<PathBuf>, out: Option<PathBuf>) -> Fixtures {
         Fixtures {
             dirs,
             out,
@@ -70,7 +72,13 @@ impl Fixtures {
             map.entry(name.to_owned()).or_default().clone()
         };
         let built = slot.get_or_init(|| {
-            ipk::build(&src, &self.out.join(name)).map_err(|e| crate::error_chain(&e))
+            let out = match &self.out {
+                Some(out) => out.clone(),
+                None => crate::container::rundir::RunDir::current()?
+                    .path()
+                    .join("fixtures"),
+            };
+            ipk::build(&src, &out.join(name)).map_err(|e| crate::error_chain(&e))
         });
         built.clone().map_err(|message| FixtureError::Build {
             name: name.to_owned(),

@@ -44,13 +44,11 @@ impl Project {
     pub fn discover(start: &Path) -> Result<Project, Error> {
         let config = Config::find(start)?;
         let root = config.path.parent().unwrap_or(Path::new(".")).to_owned();
-        let run = crate::container::rundir::RunDir::current()
-            .map_err(crate::container::ContainerError::RunDir)?;
         let dirs = vec![
             root.join("fixtures/packages"),
             root.join("fixtures/hostile"),
         ];
-        let fixtures = Fixtures::new(dirs, run.path().join("fixtures"));
+        let fixtures = Fixtures::new(dirs, None);
         Ok(Project { config, fixtures })
     }
 

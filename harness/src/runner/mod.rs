@@ -120,6 +120,9 @@ pub fn init_logging() {
 /// Plan, prepare and run. `Err` is bad input or a setup failure (nothing
 /// ran); a failed case is in the [`Conclusion`].
 pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> {
+    // Every run starts from a clean state: this removes what killed runs
+    // left, and refuses at once when not root.
+    RunDir::current().map_err(crate::container::ContainerError::RunDir)?;
     let project = Arc::new(discover_project(options)?);
     set_insta_root(&project);
     execute::quiet_trial_panics();
