@@ -128,7 +128,7 @@ pub fn classify(
         .filter(|c| !ignored.is_match(&c.path))
         .collect();
     for change in &kept {
-        if cx.conffiles.contains(&change.path) && change.kind != ChangeKind::Removed {
+        if is_kept_config(&change.path, cx) && change.kind != ChangeKind::Removed {
             report.config_kept.push(change.path.clone());
         } else if is_empty_package_dir(change, &kept, cx) {
             report.empty_dirs.push(change.path.clone());
@@ -143,6 +143,13 @@ pub fn classify(
     }
     drop_parents_of_leftovers(&mut report.leftovers);
     Ok(report)
+}
+
+/// A conffile of the packages, or the `-opkg` copy opkg writes beside an
+/// edited one.
+fn is_kept_config(path: &str, cx: &Context) -> bool {
+    let base = path.strip_suffix("-opkg").unwrap_or(path);
+    cx.conffiles.iter().any(|c| c == path || c == base)
 }
 
 /// An added directory with nothing changed below it (so empty, as it was
@@ -293,6 +300,22 @@ mod tests {
         .unwrap();
         assert!(report.is_clean(), "{:?}", report.findings());
         assert_eq!(report.empty_dirs.len(), 2);
+    }
+
+    #[test]
+    fn opkgs_copy_beside_an_edited_conffile_is_kept_config() {
+        let cx = Context {
+            conffiles: vec!["/etc/config/clean".into()],
+            ..Context::default()
+        };
+        let report = classify(
+            &[change("/etc/config/clean-opkg", ChangeKind::Added)],
+            vec![],
+            &cx,
+        )
+        .unwrap();
+        assert_eq!(report.config_kept, vec!["/etc/config/clean-opkg"]);
+        assert!(report.is_clean());
     }
 
     #[test]

@@ -17,9 +17,26 @@ pub fn write_case_artifacts(
     std::fs::write(case_dir.join("failure.txt"), message)?;
     let listing: String = changes
         .iter()
-        .map(|e| format!("{}\t{}\n", describe(&e.state), e.path))
+        .map(|e| {
+            format!(
+                "{}\t{}\n",
+                describe(&e.state),
+                crate::lifecycle::report::printable(&e.path)
+            )
+        })
         .collect();
     std::fs::write(case_dir.join("changes.txt"), listing)
+}
+
+/// The file type bits of `st_mode` in words.
+fn node_type(mode: u32) -> &'static str {
+    match mode & libc::S_IFMT {
+        libc::S_IFIFO => "fifo",
+        libc::S_IFSOCK => "socket",
+        libc::S_IFCHR => "char-device",
+        libc::S_IFBLK => "block-device",
+        _ => "other",
+    }
 }
 
 fn describe(state: &FsState) -> String {
@@ -30,6 +47,6 @@ fn describe(state: &FsState) -> String {
         }
         FsState::Dir { mode } => format!("dir {mode:04o}"),
         FsState::Symlink { target } => format!("symlink -> {target}"),
-        FsState::Other { mode } => format!("other {mode:o}"),
+        FsState::Other { mode } => format!("{} {:04o}", node_type(*mode), mode & 0o7777),
     }
 }
