@@ -36,8 +36,11 @@ pub struct Fixtures {
     dirs: Vec<PathBuf>,
     /// Where built packages go; `None`: the run directory's `fixtures/`.
     out: Option<PathBuf>,
-    built: Mutex<HashMap<String, Arc<OnceLock<Result<PathBuf, String>>>>>,
+    built: Mutex<HashMap<String, Arc<Build>>>,
 }
+
+/// One fixture's build, done once and shared by the threads that need it.
+type Build = OnceLock<Result<PathBuf, String>>;
 
 impl Fixtures {
     /// Fixtures from `dirs`, built into `out` (default: the run directory,

@@ -256,7 +256,7 @@ fn hostile_cases_fail_naming_the_limit_they_hit_while_the_neighbour_passes() {
 fn start_slow_run(dir: &Path, marker: &str) -> std::process::Child {
     let body = format!("images = [\"{}\"]\n[[case]]\nname = \"slow\"\n[[case.step]]\nrun = \"sleep {marker}\"\ntimeout = 120\n", common::IMAGE);
     let file = suite(dir, &body);
-    let child = Command::new(common::wrtest_bin())
+    let mut child = Command::new(common::wrtest_bin())
         .args(["run", &file])
         .current_dir(common::root())
         .stdout(std::process::Stdio::null())
@@ -269,6 +269,8 @@ fn start_slow_run(dir: &Path, marker: &str) -> std::process::Child {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the slow case never started");
 }
 

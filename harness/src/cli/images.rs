@@ -7,7 +7,7 @@ use wrtest::{Error, Project};
 pub fn list() -> Result<i32, Error> {
     let project = Project::discover(&std::env::current_dir().unwrap_or_default())?;
     let config = &project.config;
-    println!("{:<30} {:<9} {}", "ID", "TARBALL", "DESCRIPTION");
+    println!("{:<30} {:<9} DESCRIPTION", "ID", "TARBALL");
     for entry in &config.images {
         let state = match config.locate(entry) {
             Ok(_) => "found",

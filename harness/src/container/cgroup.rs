@@ -9,8 +9,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const CGROUP2_MAGIC: i64 = 0x6367_7270;
-
 /// Where the cgroup v2 hierarchy is mounted: `/sys/fs/cgroup` on a pure v2
 /// host, `/sys/fs/cgroup/unified` on a hybrid one.
 pub fn unified_root() -> Option<PathBuf> {
@@ -21,7 +19,8 @@ pub fn unified_root() -> Option<PathBuf> {
 }
 
 fn is_cgroup2(path: &Path) -> bool {
-    nix::sys::statfs::statfs(path).is_ok_and(|s| s.filesystem_type().0 as i64 == CGROUP2_MAGIC)
+    nix::sys::statfs::statfs(path)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
 }
 
 /// Kill every process in `dir` (and below), then remove the directories,

@@ -128,7 +128,7 @@ fn bsd_name(header: Header, reader: &mut impl Read, layer: &Layer<'_>) -> Result
 /// Members start at even offsets: an odd-sized one is followed by `\n`,
 /// which may be missing at the very end of the archive.
 fn skip_padding(reader: &mut impl Read, size: u64, layer: &Layer<'_>) -> Result<(), IpkError> {
-    if size % 2 == 0 {
+    if size.is_multiple_of(2) {
         return Ok(());
     }
     let mut pad = Vec::new();

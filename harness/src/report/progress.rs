@@ -44,7 +44,7 @@ impl Progress {
         if failed {
             self.failed.fetch_add(1, Ordering::SeqCst);
         }
-        self.show(done == self.total || done % 10 == 0);
+        self.show(done == self.total || done.is_multiple_of(10));
     }
 
     /// The line as it reads now.

@@ -222,8 +222,7 @@ fn skip_reason(stdout: &str, stderr: &str) -> String {
     let said = stderr
         .lines()
         .chain(stdout.lines())
-        .filter(|l| !l.trim().is_empty())
-        .last();
+        .rfind(|l| !l.trim().is_empty());
     match said {
         Some(line) => format!("skipped (exit status {SKIP_STATUS}): {}", line.trim()),
         None => format!("skipped (exit status {SKIP_STATUS})"),
