@@ -293,77 +293,82 @@ impl Container {
 
     /// Create or replace a file inside the container.
     pub fn write_file(&mut self, path: &str, content: &[u8], mode: u32) -> Result<()> {
-        self.send(
-            &Request::WriteFile {
-                path: path.to_owned(),
-                mode,
-            },
-            &[content],
-        )?;
-        match self.receive()? {
-            (Reply::Written, _) => Ok(()),
-            (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => {
-                Err(self.inside(format!("unexpected reply {other:?} to a write request")))
-            }
-        }
+        let request = Request::WriteFile {
+            path: path.to_owned(),
+            mode,
+        };
+        self.ask(&request, &[content], "a write", |reply, _| match reply {
+            Reply::Written => Ok(()),
+            other => Err(other),
+        })
     }
 
     /// Describe a path inside the container (symlinks not followed); regular
     /// files come with up to `read_limit` bytes of content.
     pub fn inspect(&mut self, path: &str, read_limit: u64) -> Result<Option<(Node, Vec<u8>)>> {
-        self.send(
-            &Request::Inspect {
-                path: path.to_owned(),
-                read_limit,
-            },
-            &[],
-        )?;
-        match self.receive()? {
-            (Reply::Inspected(node), blobs) => {
+        let request = Request::Inspect {
+            path: path.to_owned(),
+            read_limit,
+        };
+        self.ask(&request, &[], "an inspect", |reply, blobs| match reply {
+            Reply::Inspected(node) => {
                 Ok(node.map(|n| (n, blobs.into_iter().next().unwrap_or_default())))
             }
-            (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => {
-                Err(self.inside(format!("unexpected reply {other:?} to an inspect request")))
-            }
-        }
+            other => Err(other),
+        })
     }
 
     /// Every path the case has changed so far (the overlay's upper layer
     /// and `/tmp`), as the container sees it.
     pub fn snapshot(&mut self) -> Result<Vec<FsEntry>> {
-        self.send(&Request::Snapshot, &[])?;
-        match self.receive()? {
-            (Reply::Snapshot(entries), _) => Ok(entries),
-            (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => {
-                Err(self.inside(format!("unexpected reply {other:?} to a snapshot request")))
-            }
-        }
+        self.ask(
+            &Request::Snapshot,
+            &[],
+            "a snapshot",
+            |reply, _| match reply {
+                Reply::Snapshot(entries) => Ok(entries),
+                other => Err(other),
+            },
+        )
     }
 
     /// Pid and command line of every process in the container but pid 1.
     pub fn processes(&mut self) -> Result<Vec<(u32, String)>> {
-        self.send(&Request::Processes, &[])?;
-        match self.receive()? {
-            (Reply::Processes(list), _) => Ok(list),
-            (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => {
-                Err(self.inside(format!("unexpected reply {other:?} to a processes request")))
-            }
-        }
+        self.ask(
+            &Request::Processes,
+            &[],
+            "a processes",
+            |reply, _| match reply {
+                Reply::Processes(list) => Ok(list),
+                other => Err(other),
+            },
+        )
     }
 
     /// How full the writable layer and `/tmp` are.
     pub fn usage(&mut self) -> Result<Usage> {
-        self.send(&Request::Usage, &[])?;
-        match self.receive()? {
-            (Reply::Usage(usage), _) => Ok(usage),
-            (Reply::Failed(message), _) => Err(self.inside(message)),
-            (other, _) => {
-                Err(self.inside(format!("unexpected reply {other:?} to a usage request")))
-            }
+        self.ask(&Request::Usage, &[], "a usage", |reply, _| match reply {
+            Reply::Usage(usage) => Ok(usage),
+            other => Err(other),
+        })
+    }
+
+    /// Send one request and take its answer: `pick` accepts the expected
+    /// reply and hands back any other; a failure or another reply becomes
+    /// an error naming `what`.
+    fn ask<T>(
+        &mut self,
+        request: &Request,
+        blobs: &[&[u8]],
+        what: &str,
+        pick: impl FnOnce(Reply, Vec<Vec<u8>>) -> std::result::Result<T, Reply>,
+    ) -> Result<T> {
+        self.send(request, blobs)?;
+        let (reply, blobs) = self.receive()?;
+        match pick(reply, blobs) {
+            Ok(value) => Ok(value),
+            Err(Reply::Failed(message)) => Err(self.inside(message)),
+            Err(other) => Err(self.inside(format!("unexpected reply {other:?} to {what} request"))),
         }
     }
 
