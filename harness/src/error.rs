@@ -27,6 +27,9 @@ pub enum Error {
     /// A fixture problem.
     #[error(transparent)]
     Fixture(#[from] FixtureError),
+    /// A network problem (the hub, a case's link).
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     /// A suite file problem.
     #[error(transparent)]
     Spec(#[from] SpecError),

@@ -26,6 +26,7 @@ pub mod fixtures;
 pub mod image;
 pub mod ipk;
 pub mod lifecycle;
+pub mod network;
 pub mod opkg;
 pub mod report;
 pub mod runner;

@@ -24,6 +24,7 @@ use crate::fixtures::Fixtures;
 use crate::image::{self, Config, PackageManager, Prepared};
 use crate::lifecycle::{self, LifecycleReport, Snapshot};
 use crate::opkg::{self, InstallOptions, InstalledPackage, Targets, Transaction};
+use crate::network::{Link, LinkInfo};
 use crate::spec::PackageRef;
 use crate::Error;
 
@@ -139,7 +140,10 @@ pub fn ipks_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 pub struct Testbed {
     project: Arc<Project>,
     image: Prepared,
+    // Before the container, so the link goes first when dropped.
+    link: Option<Link>,
     container: Container,
+    helper: PathBuf,
     repacked: HashMap<String, PathBuf>,
     repack_dir: Option<tempfile::TempDir>,
 }
@@ -167,7 +171,9 @@ impl Testbed {
         Ok(Testbed {
             project,
             image,
+            link: None,
             container,
+            helper: crate::container::helper_exe(&options)?,
             repacked: HashMap::new(),
             repack_dir: None,
         })
@@ -181,6 +187,25 @@ impl Testbed {
     /// The container, read-only (limit counters, id).
     pub fn container_ref(&self) -> &Container {
         &self.container
+    }
+
+    /// Link the container to the run's network hub: an `eth0` with a
+    /// private address the hub (and so the test code, through [`Link`])
+    /// can reach. Once per testbed; later calls return the same link.
+    pub fn attach_network(&mut self) -> Result<LinkInfo, Error> {
+        if let Some(link) = &self.link {
+            return Ok(link.info());
+        }
+        let link = Link::attach(&self.container, &self.helper)?;
+        let info = link.info();
+        self.link = Some(link);
+        Ok(info)
+    }
+
+    /// The container's link to the hub, once [`attach_network`](Self::attach_network)
+    /// made it.
+    pub fn link(&mut self) -> Option<&mut Link> {
+        self.link.as_mut()
     }
 
     /// The container itself, for everything else.

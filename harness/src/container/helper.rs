@@ -41,8 +41,14 @@ pub fn refuse_if_stray_helper() -> Result<(), String> {
 /// return. Call it first thing in `main` of every binary that opens
 /// containers (the `wrtest` binary and suites' test targets do).
 pub fn enter_if_requested() {
-    if std::env::args_os().nth(1).is_some_and(|a| a == HELPER_ARG) {
-        std::process::exit(run());
+    let mut args = std::env::args_os().skip(1);
+    match args.next() {
+        Some(a) if a == HELPER_ARG => std::process::exit(run()),
+        Some(a) if a == crate::network::HUB_ARG => {
+            let socket = std::path::PathBuf::from(args.next().unwrap_or_default());
+            crate::network::hub::run(&socket)
+        }
+        _ => {}
     }
 }
 

@@ -209,6 +209,12 @@ impl Container {
         }
     }
 
+    /// A process in the container's namespaces, as seen from the host (the
+    /// helper, parent of pid 1); `None` once the container has ended.
+    pub fn namespace_pid(&self) -> Option<u32> {
+        self.helper.as_ref().map(|h| h.id())
+    }
+
     /// The case's short id (its directory name under the run directory).
     pub fn id(&self) -> &str {
         &self.id
@@ -526,7 +532,7 @@ fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Option
     }
 }
 
-fn helper_exe(options: &Options) -> Result<PathBuf> {
+pub(crate) fn helper_exe(options: &Options) -> Result<PathBuf> {
     if let Some(exe) = options
         .helper
         .clone()

@@ -119,6 +119,7 @@ impl RunDir {
     /// containers are gone, at the end of a run.
     pub fn finish() {
         super::pool::shutdown();
+        crate::network::shutdown();
         if let Some(Ok(run)) = CURRENT.get() {
             let mut removed = true;
             if let Some(cg) = &run.cgroups {
