@@ -191,3 +191,12 @@ fn output_past_the_limit_is_cut_with_a_note() {
     );
     assert!(!text.contains("END"));
 }
+
+/// pid 1 blocks SIGCHLD for itself; the case's processes must not inherit
+/// that, or procd and shells never see their children end.
+#[test]
+fn commands_start_with_no_signal_blocked() {
+    let mut bed = common::bed(common::IMAGE);
+    let out = bed.sh("grep SigBlk /proc/self/status").unwrap();
+    assert_eq!(out.stdout_text().trim(), "SigBlk:\t0000000000000000");
+}

@@ -109,6 +109,7 @@ fn command(req: &RunRequest, stdio: Option<[OwnedFd; 3]>) -> Command {
         .env_clear()
         .envs(req.env.iter().cloned())
         .current_dir(&req.cwd);
+    crate::syscall::unblock_signals_on_exec(&mut cmd);
     match stdio {
         Some([i, o, e]) => {
             cmd.stdin(Stdio::from(i))

@@ -196,3 +196,24 @@ pub fn default_sigpipe() {
     // SAFETY: SIG_DFL installs no handler; no Rust code runs on delivery.
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
+
+/// Make `command`'s process start with no signal blocked. pid 1 blocks
+/// SIGCHLD to read it from a signalfd, and a blocked mask survives fork
+/// and exec: without this, procd and every shell of a case would inherit
+/// it and never learn that their children ended.
+pub fn unblock_signals_on_exec(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the hook runs in the child between fork and exec and only
+    // calls sigemptyset and sigprocmask, both async-signal-safe; it
+    // allocates nothing and touches no lock.
+    unsafe {
+        command.pre_exec(|| {
+            let mut empty = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+            libc::sigemptyset(empty.as_mut_ptr());
+            if libc::sigprocmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
