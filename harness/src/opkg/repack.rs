@@ -1,8 +1,9 @@
 //! Rebuilding an installed package into an ipk from the container itself:
 //! its files as they are now (from opkg's file list), its control data and
-//! maintainer scripts (from opkg's info directory). So a package that ships
-//! in the image can be removed and installed again from a real package
-//! file. Conffiles are taken as they are when repacking.
+//! maintainer scripts (from opkg's info directory, with the buildroot's
+//! standard postinst and prerm where the image dropped them). So a package
+//! that ships in the image can be removed and installed again from a real
+//! package file. Conffiles are taken as they are when repacking.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,8 @@ pub fn repack(c: &mut Container, name: &str, out_dir: &Path) -> Result<PathBuf, 
         0o644,
     )?;
     for script in SCRIPTS {
-        if let Some(text) = read(c, &format!("{INFO_DIR}/{name}.{script}"))? {
+        let kept = read(c, &format!("{INFO_DIR}/{name}.{script}"))?;
+        if let Some(text) = kept.or_else(|| buildroot_default(script)) {
             write(&tree.path().join("CONTROL").join(script), &text, 0o755)?;
         }
     }
@@ -36,6 +38,25 @@ pub fn repack(c: &mut Container, name: &str, out_dir: &Path) -> Result<PathBuf, 
         copy_out(c, &path, tree.path())?;
     }
     Ok(ipk::build(tree.path(), out_dir)?)
+}
+
+/// The script OpenWrt's buildroot writes into every package it builds,
+/// for the scripts images do not keep: a rootfs build runs each package's
+/// postinst offline and then deletes it (LEDE 17.01 images keep no prerm
+/// either). Without them a reinstalled package would not enable and start
+/// its services, or stop them on removal, as the published ipk does.
+fn buildroot_default(script: &str) -> Option<Vec<u8>> {
+    let call = match script {
+        "postinst" => "default_postinst",
+        "prerm" => "default_prerm",
+        _ => return None,
+    };
+    let text = format!(
+        "#!/bin/sh\n[ \"${{IPKG_NO_SCRIPT}}\" = \"1\" ] && exit 0\n\
+         [ -s ${{IPKG_INSTROOT}}/lib/functions.sh ] || exit 0\n\
+         . ${{IPKG_INSTROOT}}/lib/functions.sh\n{call} $0 $@\n"
+    );
+    Some(text.into_bytes())
 }
 
 /// opkg's saved control file, else the package's paragraph of the status
@@ -124,6 +145,19 @@ fn io(path: &Path, source: std::io::Error) -> OpkgError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropped_scripts_get_the_buildroot_defaults() {
+        let postinst = String::from_utf8(buildroot_default("postinst").unwrap()).unwrap();
+        assert!(postinst.starts_with("#!/bin/sh\n"));
+        assert!(postinst.contains(". ${IPKG_INSTROOT}/lib/functions.sh\n"));
+        assert!(postinst.ends_with("default_postinst $0 $@\n"));
+        assert!(String::from_utf8(buildroot_default("prerm").unwrap())
+            .unwrap()
+            .ends_with("default_prerm $0 $@\n"));
+        assert_eq!(buildroot_default("preinst"), None);
+        assert_eq!(buildroot_default("postrm"), None);
+    }
 
     #[test]
     fn installation_fields_are_dropped_from_a_status_paragraph() {
