@@ -30,6 +30,9 @@ pub enum Error {
     /// A network problem (the hub, a case's link).
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
+    /// Boot mode did not come up.
+    #[error(transparent)]
+    Boot(#[from] crate::boot::BootError),
     /// A suite file problem.
     #[error(transparent)]
     Spec(#[from] SpecError),

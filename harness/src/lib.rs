@@ -18,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod bench;
+pub mod boot;
 pub mod compat;
 pub mod container;
 mod error;
@@ -30,6 +31,7 @@ pub mod network;
 pub mod opkg;
 pub mod report;
 pub mod runner;
+pub mod services;
 pub mod spec;
 pub mod syscall;
 pub mod testbed;

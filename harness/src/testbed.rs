@@ -24,6 +24,7 @@ use crate::fixtures::Fixtures;
 use crate::image::{self, Config, PackageManager, Prepared};
 use crate::lifecycle::{self, LifecycleReport, Snapshot};
 use crate::opkg::{self, InstallOptions, InstalledPackage, Targets, Transaction};
+use crate::boot::Booted;
 use crate::network::{Link, LinkInfo};
 use crate::spec::PackageRef;
 use crate::Error;
@@ -189,7 +190,7 @@ impl Testbed {
         &self.container
     }
 
-    /// Link the container to the run's network hub: an `eth0` with a
+    /// Link the container to the run's network hub: a `hub0` link with a
     /// private address the hub (and so the test code, through [`Link`])
     /// can reach. Once per testbed; later calls return the same link.
     pub fn attach_network(&mut self) -> Result<LinkInfo, Error> {
@@ -206,6 +207,12 @@ impl Testbed {
     /// made it.
     pub fn link(&mut self) -> Option<&mut Link> {
         self.link.as_mut()
+    }
+
+    /// Boot OpenWrt's service layer in the container (ubusd, procd, the
+    /// start scripts; see [`crate::boot`]), so services run under procd.
+    pub fn boot(&mut self, timeout: Duration) -> Result<Booted, Error> {
+        Ok(crate::boot::boot(&mut self.container, timeout)?)
     }
 
     /// The container itself, for everything else.
@@ -368,7 +375,10 @@ impl Testbed {
         self.require_opkg()?;
         let mut files = Vec::new();
         for package in packages {
-            files.extend(self.project.package_files(package)?);
+            match package {
+                PackageRef::Repack(name) => files.push(self.repack(name)?),
+                other => files.extend(self.project.package_files(other)?),
+            }
         }
         Ok(crate::feed::publish(&mut self.container, &files, timeout)?)
     }

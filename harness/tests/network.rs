@@ -8,11 +8,11 @@ use std::time::Duration;
 const SECOND: Duration = Duration::from_secs(1);
 
 #[test]
-fn a_linked_case_has_eth0_and_the_hub_reaches_its_http_server() {
+fn a_linked_case_has_hub0_and_the_hub_reaches_its_http_server() {
     let mut bed = common::bed(common::IMAGE);
     let info = bed.attach_network().expect("attach");
     assert_eq!(info.prefix, 30);
-    let addr = bed.sh("ip -4 addr show dev eth0 2>&1 || ifconfig eth0").unwrap();
+    let addr = bed.sh("ip -4 addr show dev hub0 2>&1 || ifconfig hub0").unwrap();
     assert!(
         addr.stdout_text().contains(&info.case.to_string()),
         "{}",

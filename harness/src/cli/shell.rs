@@ -19,6 +19,14 @@ pub struct ShellArgs {
     /// The container's hostname.
     #[arg(long, default_value = "OpenWrt")]
     hostname: String,
+    /// Link the container to the run's network hub (a hub0 link with a private
+    /// address), as `needs = ["network"]` does.
+    #[arg(long)]
+    network: bool,
+    /// Boot OpenWrt's services under procd first, as `needs = ["procd"]`
+    /// does.
+    #[arg(long)]
+    boot: bool,
 }
 
 /// Start, install, hand the terminal over, tear down.
@@ -30,9 +38,21 @@ pub fn shell(args: ShellArgs) -> Result<i32, Error> {
     let image = project.image(&args.image)?;
     let options = Options {
         hostname: args.hostname.clone(),
+        net_admin: args.boot,
         ..Options::default()
     };
     let mut bed = Testbed::start(project, image, &options)?;
+    if args.network {
+        let link = bed.attach_network()?;
+        eprintln!("wrtest: hub0 {}/{}, hub {}", link.case, link.prefix, link.hub);
+    }
+    if args.boot {
+        let booted = bed.boot(std::time::Duration::from_secs(120))?;
+        eprintln!("wrtest: booted in {:.2} s", booted.took.as_secs_f64());
+        for failure in booted.failures() {
+            eprintln!("wrtest: start script {failure}");
+        }
+    }
     if !args.ipks.is_empty() {
         let packages: Vec<PackageRef> = args.ipks.iter().cloned().map(PackageRef::File).collect();
         let tx = bed.install(&packages)?;

@@ -61,6 +61,9 @@ pub struct Options {
     /// The image's binaries are 32-bit ones of the host's family (i386 on
     /// x86-64); see the README's security model.
     pub compat32: bool,
+    /// Processes keep `NET_ADMIN` for their own network namespace, as
+    /// booted daemons (dnsmasq, netifd) need; off by default.
+    pub net_admin: bool,
     /// The binary to execute as the helper; default: `$WRTEST_HELPER`, else
     /// the running executable (whose `main` must call [`enter_if_requested`]).
     pub helper: Option<PathBuf>,
@@ -74,6 +77,7 @@ impl Default for Options {
             layer_bytes: 256 << 20,
             limits: Limits::default(),
             compat32: false,
+            net_admin: false,
             helper: None,
         }
     }
@@ -529,6 +533,7 @@ fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Option
             .map(|c| c.to_string_lossy().into_owned()),
         tmp_bytes: options.tmp_bytes,
         compat32: options.compat32,
+        net_admin: options.net_admin,
     }
 }
 

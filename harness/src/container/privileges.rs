@@ -38,8 +38,13 @@ pub const KEPT: &[Capability] = &[
 /// of another (32-bit) architecture than the host gets no seccomp filter:
 /// the filter library cannot describe its system calls, and a filter for the
 /// host's would kill every one of its processes.
-pub fn restrict(compat32: bool) -> Result<(), String> {
-    drop_capabilities().map_err(|e| format!("failed to drop capabilities: {e}"))?;
+///
+/// `net_admin` keeps `NET_ADMIN` as well, for booted cases whose daemons
+/// configure their own network namespace (dnsmasq refuses to start
+/// without it); it acts only on the case's own namespace, whose links are
+/// the hub link and loopback.
+pub fn restrict(compat32: bool, net_admin: bool) -> Result<(), String> {
+    drop_capabilities(net_admin).map_err(|e| format!("failed to drop capabilities: {e}"))?;
     nix::sys::prctl::set_no_new_privs().map_err(|e| format!("failed to set no_new_privs: {e}"))?;
     if compat32 {
         return Ok(());
@@ -51,8 +56,11 @@ pub fn restrict(compat32: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn drop_capabilities() -> Result<(), caps::errors::CapsError> {
-    let kept: CapsHashSet = KEPT.iter().copied().collect();
+fn drop_capabilities(net_admin: bool) -> Result<(), caps::errors::CapsError> {
+    let mut kept: CapsHashSet = KEPT.iter().copied().collect();
+    if net_admin {
+        kept.insert(Capability::CAP_NET_ADMIN);
+    }
     for cap in caps::all() {
         if !kept.contains(&cap) {
             caps::drop(None, CapSet::Bounding, cap)?;

@@ -43,6 +43,9 @@ pub struct Setup {
     /// The image runs 32-bit binaries of the host's family (i386 on
     /// x86-64): no seccomp filter then (see `privileges`).
     pub compat32: bool,
+    /// Processes keep `NET_ADMIN` (boot mode; see `privileges`).
+    #[serde(default)]
+    pub net_admin: bool,
 }
 
 /// A request from the harness to the container's pid 1.

@@ -420,6 +420,7 @@ mod tests {
             hostname: "OpenWrt".into(),
             cgroup: None,
             compat32: false,
+            net_admin: false,
             tmp_bytes: 1 << 20,
         }
     }

@@ -79,7 +79,7 @@ pub enum Answer {
 pub struct LinkInfo {
     /// The hub's address on the link.
     pub hub: Ipv4Addr,
-    /// The case's address, on its `eth0`.
+    /// The case's address, on its `hub0`.
     pub case: Ipv4Addr,
     /// The prefix length of both.
     pub prefix: u8,

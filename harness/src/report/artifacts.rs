@@ -5,13 +5,14 @@ use std::path::Path;
 
 use crate::container::{FsEntry, FsState};
 
-/// Write `<dir>/<case>/failure.txt` and `changes.txt`.
+/// Write `<dir>/<case>/failure.txt` and `changes.txt`; returns the case's
+/// directory, for more artifacts.
 pub fn write_case_artifacts(
     dir: &Path,
     name: &str,
     message: &str,
     changes: &[FsEntry],
-) -> std::io::Result<()> {
+) -> std::io::Result<std::path::PathBuf> {
     let case_dir = dir.join(name.replace("::", "__").replace('/', "_"));
     std::fs::create_dir_all(&case_dir)?;
     std::fs::write(case_dir.join("failure.txt"), message)?;
@@ -25,7 +26,8 @@ pub fn write_case_artifacts(
             )
         })
         .collect();
-    std::fs::write(case_dir.join("changes.txt"), listing)
+    std::fs::write(case_dir.join("changes.txt"), listing)?;
+    Ok(case_dir)
 }
 
 /// The file type bits of `st_mode` in words.

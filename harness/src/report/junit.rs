@@ -48,6 +48,9 @@ fn case(record: &Record) -> TestCase {
     let mut case = TestCase::new(name.to_owned(), status);
     case.set_classname(record.suite.clone());
     case.set_time(record.duration);
+    if !record.notes.is_empty() {
+        case.set_system_out(record.notes.join("\n"));
+    }
     case
 }
 
@@ -65,18 +68,21 @@ mod tests {
                 suite: "hello".into(),
                 outcome: Outcome::Failed("step 1 <broke> & died\ndetails".into()),
                 duration: Duration::from_millis(20),
+                notes: Vec::new(),
             },
             Record {
                 name: "hello::b::img".into(),
                 suite: "hello".into(),
                 outcome: Outcome::Skipped("exit 77".into()),
                 duration: Duration::ZERO,
+                notes: Vec::new(),
             },
             Record {
                 name: "other::c::img".into(),
                 suite: "other".into(),
                 outcome: Outcome::Passed,
                 duration: Duration::ZERO,
+                notes: Vec::new(),
             },
         ];
         write(&path, &records, Duration::from_secs(1)).unwrap();

@@ -53,6 +53,9 @@ pub struct Record {
     pub outcome: Outcome,
     /// How long it took.
     pub duration: Duration,
+    /// What else the report says about it (its network addresses, its
+    /// boot time).
+    pub notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +72,8 @@ enum Event<'a> {
     CaseFinished {
         name: &'a str,
         outcome: &'a Outcome,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        notes: &'a [String],
         seconds: f64,
         time: f64,
     },
@@ -163,6 +168,7 @@ impl Recorder {
         self.emit(&Event::CaseFinished {
             name: &record.name,
             outcome: &record.outcome,
+            notes: &record.notes,
             seconds,
             time: unix_time(),
         });
@@ -270,6 +276,7 @@ mod tests {
             suite: "s".into(),
             outcome,
             duration: Duration::from_millis(5),
+            notes: Vec::new(),
         }
     }
 

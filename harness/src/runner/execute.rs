@@ -46,10 +46,12 @@ pub enum CaseEnd {
     Skipped(String),
 }
 
-/// Run one trial. `Err` is the failure message.
-pub fn run_case(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
+/// Run one trial. `Err` is the failure message. `notes` gets what the
+/// report should say about the case besides its outcome (its addresses,
+/// its boot time).
+pub fn run_case(ctx: &Context, run: &CaseRun, notes: &mut Vec<String>) -> Result<CaseEnd, String> {
     IN_TRIAL.with(|t| t.set(true));
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| run_steps(ctx, run)));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| run_steps(ctx, run, notes)));
     IN_TRIAL.with(|t| t.set(false));
     let result = result.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(panic))));
     expected(run.case(), result)
@@ -78,7 +80,7 @@ pub(super) fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
     text.unwrap_or_else(|| "the case panicked".into())
 }
 
-fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
+fn run_steps(ctx: &Context, run: &CaseRun, notes: &mut Vec<String>) -> Result<CaseEnd, String> {
     let case = run.case();
     let image = ctx
         .images
@@ -89,11 +91,24 @@ fn run_steps(ctx: &Context, run: &CaseRun) -> Result<CaseEnd, String> {
     }
     let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options_for(case))
         .map_err(|e| setup_failure(&e))?;
-    let result = in_container(ctx, run, &mut bed);
+    let result = in_container(ctx, run, &mut bed, notes);
+    let result = result.map_err(|message| with_notes(message, notes));
     if let (Err(message), Some(dir)) = (&result, ctx.recorder.artifacts_dir()) {
         save_artifacts(dir, run, &mut bed, message);
     }
     result
+}
+
+/// A failure message with the case's notes after its first line.
+fn with_notes(message: String, notes: &[String]) -> String {
+    if notes.is_empty() {
+        return message;
+    }
+    let listed: String = notes.iter().map(|n| format!("({n})\n")).collect();
+    match message.split_once('\n') {
+        Some((first, rest)) => format!("{first}\n{listed}{rest}"),
+        None => format!("{message}\n{listed}"),
+    }
 }
 
 /// Put a note (`\n- ...`) after the list of mismatches, before the
@@ -109,9 +124,15 @@ fn with_note(failure: &str, note: &str) -> String {
 }
 
 /// Everything that happens inside the case's container.
-fn in_container(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<CaseEnd, String> {
+fn in_container(
+    ctx: &Context,
+    run: &CaseRun,
+    bed: &mut Testbed,
+    notes: &mut Vec<String>,
+) -> Result<CaseEnd, String> {
     let case = run.case();
     let clock = CaseClock::start(case.limits.time);
+    super::services::prepare(case, bed, notes)?;
     repack_first(case, bed)?;
     publish_feed(case, bed)?;
     install_first(ctx, run, bed)?;
@@ -139,7 +160,17 @@ fn in_container(ctx: &Context, run: &CaseRun, bed: &mut Testbed) -> Result<CaseE
 /// The failure and the container's changes, while the container is alive.
 fn save_artifacts(dir: &std::path::Path, run: &CaseRun, bed: &mut Testbed, message: &str) {
     let changes = bed.container().snapshot().unwrap_or_default();
-    if let Err(e) = crate::report::write_case_artifacts(dir, &run.name, message, &changes) {
+    let log = if run.case().needs.iter().any(|n| n.value == "procd") {
+        crate::services::logread(bed.container()).ok()
+    } else {
+        None
+    };
+    let written = crate::report::write_case_artifacts(dir, &run.name, message, &changes)
+        .and_then(|case_dir| match log {
+            Some(log) => std::fs::write(case_dir.join("logread.txt"), log),
+            None => Ok(()),
+        });
+    if let Err(e) = written {
         tracing::warn!(
             "failed to keep the artifacts of {} in {}: {e}",
             run.name,
@@ -152,14 +183,7 @@ fn save_artifacts(dir: &std::path::Path, run: &CaseRun, bed: &mut Testbed, messa
 fn unmet_need(case: &Case, image: &crate::image::Prepared) -> Option<String> {
     case.needs.iter().find_map(|need| {
         let reason = match need.value.as_str() {
-            "procd" => {
-                "needs procd (a booted system), which this version of wrtest does not provide"
-                    .to_owned()
-            }
-            "network" => {
-                "needs a network beyond loopback, which this version of wrtest does not provide"
-                    .to_owned()
-            }
+            "procd" | "network" => return None,
             arch => {
                 let wanted = arch.strip_prefix("arch:").unwrap_or(arch);
                 if crate::ipk::arch_compatible(wanted, &image.meta.arch) {
@@ -191,6 +215,7 @@ fn options_for(case: &Case) -> Options {
                 .cpu_millis
                 .map_or(defaults.limits.cpus, |m| f64::from(m) / 1000.0),
         },
+        net_admin: case.needs.iter().any(|n| n.value == "procd"),
         ..defaults
     }
 }
@@ -208,7 +233,7 @@ fn repack_first(case: &Case, bed: &mut Testbed) -> Result<(), String> {
         }
         _ => &[],
     });
-    for package in case.install.iter().chain(step_refs) {
+    for package in case.feed.iter().chain(&case.install).chain(step_refs) {
         if let PackageRef::Repack(name) = &package.value {
             bed.repack(name).map_err(|e| {
                 format!(

@@ -12,6 +12,7 @@ pub mod execute;
 pub mod interrupt;
 mod partition;
 pub mod plan;
+mod services;
 pub mod snapshot;
 mod step;
 mod text;
@@ -174,7 +175,8 @@ fn trial(ctx: &Arc<Context>, run: CaseRun) -> Trial {
     Trial::ignorable_test(name, move || {
         ctx.recorder.case_started(&run.name);
         let started = std::time::Instant::now();
-        let result = execute::run_case(&ctx, &run);
+        let mut notes = Vec::new();
+        let result = execute::run_case(&ctx, &run, &mut notes);
         let outcome = match &result {
             Ok(execute::CaseEnd::Passed) => Outcome::Passed,
             Ok(execute::CaseEnd::Skipped(reason)) => Outcome::Skipped(reason.clone()),
@@ -185,6 +187,7 @@ fn trial(ctx: &Arc<Context>, run: CaseRun) -> Trial {
             suite: run.suite.name.clone(),
             outcome,
             duration: started.elapsed(),
+            notes,
         };
         ctx.recorder.case_finished(record);
         match result {

@@ -25,6 +25,10 @@ const REDACTIONS: &[(&str, &str)] = &[
     ),
     (r"\b\d+(\.\d+)?(ns|µs|us|ms|s)\b", "[DURATION]"),
     (r"Installed-Time: \d+", "Installed-Time: [TIME]"),
+    // A process id in a syslog tag, as in `dnsmasq[313]:`.
+    (r"\[\d+\]:", "[PID]:"),
+    // The run's private network: it depends on the run's process id.
+    (r"\b10\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "[ADDRESS]"),
 ];
 
 /// The text recorded for a `run` step.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::plan::CaseRun;
 use super::text::tail;
-use super::{checks, snapshot};
+use super::{checks, services, snapshot};
 use crate::container::limits::Events;
 use crate::container::ExitStatus;
 use crate::opkg::{InstallOptions, Transaction};
@@ -66,11 +66,11 @@ fn snapshot_failure(run: &CaseRun, name: &str) -> String {
 
 /// What a step's action left to show.
 #[derive(Default)]
-struct Recorded {
-    snapshot: Option<String>,
-    details: String,
+pub(super) struct Recorded {
+    pub(super) snapshot: Option<String>,
+    pub(super) details: String,
     /// Set when a command exited 77 without that being its expected status.
-    skip: Option<String>,
+    pub(super) skip: Option<String>,
 }
 
 /// Limits the step ran into, by name: each is a failure of its own.
@@ -140,6 +140,15 @@ fn act(
             let run = bed.lifecycle(&refs, leftovers_ignore, timeout)?;
             Ok((checks::lifecycle(&run), recorded_lifecycle(&run)))
         }
+        Action::Wait { conditions } => services::wait(bed, conditions, timeout),
+        Action::Http {
+            port,
+            path,
+            status,
+            body,
+        } => services::http(bed, (*port, path), (*status, body.as_ref()), timeout),
+        Action::Dns { name, answer } => services::dns(bed, name, answer.as_ref(), timeout),
+        Action::Logread { output } => services::logread(bed, output.as_ref()),
         Action::Check => Ok((Vec::new(), Recorded::default())),
     }
 }
@@ -314,6 +323,13 @@ pub fn describe(action: &Action) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+        Action::Wait { conditions } => {
+            let list: Vec<String> = conditions.iter().map(|c| c.to_string()).collect();
+            format!("wait for {}", list.join(", "))
+        }
+        Action::Http { port, path, .. } => format!("http GET :{port}{path} from the hub"),
+        Action::Dns { name, .. } => format!("dns query for {name} from the hub"),
+        Action::Logread { .. } => "logread".into(),
         Action::Check => "check".into(),
     }
 }

@@ -276,6 +276,7 @@ mod needs;
 mod pattern;
 mod raw;
 mod source;
+mod services;
 mod step;
 mod suite;
 mod values;

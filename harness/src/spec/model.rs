@@ -139,6 +139,43 @@ pub enum Action {
         /// segment) any number of segments, `?` one character.
         leftovers_ignore: Vec<String>,
     },
+    /// Wait until every condition holds inside the case (a procd service
+    /// instance runs, a process runs, a port listens), or the step's
+    /// timeout passes.
+    Wait {
+        /// The conditions, in the order written.
+        conditions: Vec<crate::services::Condition>,
+    },
+    /// `GET path` from the hub to the case's address and `port`, repeated
+    /// until the response matches or the step's timeout passes. Needs a
+    /// network (`needs = ["network"]`).
+    Http {
+        /// The case's TCP port (80 unless given).
+        port: u16,
+        /// The path, starting with `/`.
+        path: String,
+        /// The expected status code (200 unless given).
+        status: u16,
+        /// What the body must look like, if checked.
+        body: Option<Matcher>,
+    },
+    /// Ask the case's DNS server (port 53) from the hub for a name's A
+    /// records, repeated until the answer matches or the step's timeout
+    /// passes. Needs a network.
+    Dns {
+        /// The name to look up.
+        name: String,
+        /// What the answer records (one `NAME A ADDRESS` line each) must
+        /// look like; without it, any NOERROR answer with a record passes.
+        answer: Option<Matcher>,
+    },
+    /// Read the system log with `logread` (needs `needs = ["procd"]`); its
+    /// text can be matched and snapshotted (timestamps and process ids
+    /// redacted).
+    Logread {
+        /// What the log must look like, if checked.
+        output: Option<Matcher>,
+    },
     /// Do nothing; only verify the step's checks.
     Check,
 }
@@ -173,8 +210,8 @@ pub enum PackageRef {
     Name(String),
     /// `repack:PKG`: the package PKG as the image ships it, rebuilt into an
     /// ipk from its installed files and opkg's metadata when the case
-    /// starts, so a case can remove it and install it again. Never in a
-    /// feed.
+    /// starts, so a case can remove it and install it again (from a file,
+    /// or by name from the case's feed).
     Repack(String),
 }
 

@@ -17,7 +17,9 @@ use super::raw::Value;
 use super::values::{self, Registry};
 
 /// The keys that name a step's action.
-const ACTIONS: &[&str] = &["run", "install", "remove", "lifecycle"];
+const ACTIONS: &[&str] = &[
+    "run", "install", "remove", "lifecycle", "wait", "http", "dns", "logread",
+];
 
 /// Every key a step may hold.
 const STEP_KEYS: &[&str] = &[
@@ -40,13 +42,21 @@ const STEP_KEYS: &[&str] = &[
     "installed",
     "not_installed",
     "file",
+    "wait",
+    "http",
+    "port",
+    "status",
+    "body",
+    "dns",
+    "answer",
+    "logread",
 ];
 
 /// Options that belong to particular actions, with those actions.
 const ACTION_OPTIONS: &[(&str, &[&str])] = &[
     ("stdin", &["run"]),
     ("exit", &["run"]),
-    ("stdout", &["run"]),
+    ("stdout", &["run", "logread"]),
     ("stderr", &["run"]),
     ("force_reinstall", &["install"]),
     ("autoremove", &["remove"]),
@@ -54,6 +64,10 @@ const ACTION_OPTIONS: &[(&str, &[&str])] = &[
     ("expect", &["install", "remove"]),
     ("errors", &["install", "remove"]),
     ("output", &["install", "remove"]),
+    ("port", &["http"]),
+    ("status", &["http"]),
+    ("body", &["http"]),
+    ("answer", &["dns"]),
 ];
 
 /// What a step inherits from its case and suite.
@@ -81,7 +95,8 @@ pub(crate) fn step(
     let checks = checks::checks(fields)?;
     if action == Action::Check && checks.is_empty() {
         return Err(fields.error(
-            "empty step: expected an action (`run`, `install`, `remove` or `lifecycle`) or a check \
+            "empty step: expected an action (`run`, `install`, `remove`, `lifecycle`, `wait`, \
+             `http`, `dns` or `logread`) or a check \
              (`installed`, `not_installed` or `[[case.step.file]]`)",
         ));
     }
@@ -145,6 +160,10 @@ fn action(fields: &Fields<'_>, key: Option<&str>, dir: &Path) -> Result<Action, 
         Some("install") => install(fields, dir),
         Some("remove") => remove(fields),
         Some("lifecycle") => lifecycle(fields, dir),
+        Some("wait") => super::services::wait(fields),
+        Some("http") => super::services::http(fields),
+        Some("dns") => super::services::dns(fields),
+        Some("logread") => super::services::logread(fields),
         _ => Ok(Action::Check),
     }
 }

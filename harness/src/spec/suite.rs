@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::error::{Located, Location, SpecError};
 use super::fields::{Fields, Spot};
 use super::limits;
-use super::model::{Case, LimitsSpec, PackageRef, Step, Suite};
+use super::model::{Action, Case, LimitsSpec, PackageRef, Step, Suite};
 use super::needs;
 use super::raw;
 use super::source::Source;
@@ -165,6 +165,7 @@ fn case(
         snapshots: &mut claimed.snapshots,
     };
     let steps = steps(fields, &mut cx)?;
+    check_needs(fields, &steps, &needs)?;
     Ok(Case {
         name,
         location: fields.location(),
@@ -178,6 +179,35 @@ fn case(
         needs,
         limits,
     })
+}
+
+/// Steps that only work with a network or a booted system need the case
+/// to say so in `needs`.
+fn check_needs(
+    fields: &Fields<'_>,
+    steps: &[Step],
+    needs: &[Located<String>],
+) -> Result<(), SpecError> {
+    let has = |item: &str| needs.iter().any(|n| n.value == item);
+    for step in steps {
+        let wanted = match &step.action {
+            Action::Http { .. } | Action::Dns { .. } => Some(("network", "probes the case from the hub")),
+            Action::Logread { .. } => Some(("procd", "reads the log of a booted system")),
+            Action::Wait { conditions }
+                if conditions.iter().any(|c| matches!(c, crate::services::Condition::Service(_))) =>
+            {
+                Some(("procd", "waits for a procd service"))
+            }
+            _ => None,
+        };
+        if let Some((need, why)) = wanted.filter(|(need, _)| !has(need)) {
+            return Err(fields.error(format!(
+                "step {} at {} {why}, so the case needs `needs = [\"{need}\"]`",
+                step.index, step.location
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn case_name(fields: &Fields<'_>, names: &mut Registry) -> Result<String, SpecError> {

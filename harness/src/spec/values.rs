@@ -222,12 +222,16 @@ fn package_ref(spot: &Spot<'_>, dir: &Path) -> Result<Located<PackageRef>, SpecE
 
 fn feed_ref(spot: &Spot<'_>, dir: &Path) -> Result<Located<PackageRef>, SpecError> {
     let s = spot.str()?;
-    if s.starts_with(NAME_PREFIX) || s.starts_with(REPACK_PREFIX) {
+    if s.starts_with(NAME_PREFIX) {
         return Err(spot.error(format!(
             "{s:?} cannot go in `{}`: a feed publishes package files, so list {FEED_FORMS}; \
-             `name:` and `repack:` belong in `install` or `lifecycle`",
+             `name:` belongs in `install` or `lifecycle`",
             spot.key
         )));
+    }
+    if let Some(name) = s.strip_prefix(REPACK_PREFIX) {
+        let name = ref_name(spot, name, "package")?;
+        return Ok(spot.located(PackageRef::Repack(name)));
     }
     file_or_fixture(spot, dir, FEED_FORMS)
 }
@@ -555,7 +559,7 @@ mod tests {
     }
 
     #[test]
-    fn feeds_take_fixtures_files_and_directories_but_not_names() {
+    fn feeds_take_fixtures_files_directories_and_repacks_but_not_names() {
         let refs = refs_of(r#"["fixture:hello", "pkgs/", "a_1_all.ipk"]"#, feed_refs);
         let expected = [
             PackageRef::Fixture("hello".into()),
@@ -563,15 +567,18 @@ mod tests {
             PackageRef::File("suites/a_1_all.ipk".into()),
         ];
         assert_eq!(refs, Ok(expected.to_vec()));
-        for name in ["name:hello", "name:", "name:a b", "repack:dropbear"] {
+        for name in ["name:hello", "name:", "name:a b"] {
             let err = refs_of(&format!(r#"["pkgs/", {name:?}]"#), feed_refs).unwrap_err();
             let expected = format!(
                 "t.toml:1:15: {name:?} cannot go in `v`: a feed publishes package files, so \
                  list `fixture:NAME` or the path of a package file or directory; `name:` \
-                 and `repack:` belong in `install` or `lifecycle`"
+                 belongs in `install` or `lifecycle`"
             );
             assert_eq!(err, expected);
         }
+        // A repacked package is a file too, built when the case starts.
+        let repacked = refs_of(r#"["repack:dropbear"]"#, feed_refs);
+        assert_eq!(repacked, Ok(vec![PackageRef::Repack("dropbear".into())]));
         let err = refs_of(r#"["fixture:a b"]"#, feed_refs).unwrap_err();
         assert!(
             err.starts_with("t.toml:1:6: invalid fixture name \"a b\""),

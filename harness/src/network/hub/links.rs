@@ -14,7 +14,9 @@ use std::net::IpAddr;
 use crate::network::addresses::LinkAddresses;
 
 /// The case end's name once inside the case.
-pub const CASE_IFNAME: &str = "eth0";
+/// Not `eth0`: a booted case's netifd manages the image's own interface
+/// names (`eth0` is in the lan bridge) and would take the link over.
+pub const CASE_IFNAME: &str = "hub0";
 
 /// The hub end's name of link `number`.
 fn hub_name(number: u32) -> String {

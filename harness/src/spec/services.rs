@@ -1,0 +1,121 @@
+//! The service and network steps: `wait`, `http`, `dns` and `logread`.
+//!
+//! Owns their value forms: `wait` conditions written as `service:NAME`,
+//! `process:NAME`, `port:PORT`, `port:tcp:PORT` or `port:udp:PORT`; an
+//! HTTP path with its port and expected status; a DNS name.
+
+use super::error::SpecError;
+use super::fields::{Fields, Spot};
+use super::model::Action;
+use super::raw::Value;
+use super::values;
+use crate::services::{Condition, Protocol};
+
+/// The forms a `wait` item may take, for messages.
+const WAIT_FORMS: &str = "\"service:NAME\", \"process:NAME\", \"port:PORT\", \"port:tcp:PORT\" \
+    or \"port:udp:PORT\", each optionally after `!` (the condition must not hold)";
+
+pub(crate) fn wait(fields: &Fields<'_>) -> Result<Action, SpecError> {
+    let spot = fields.get("wait").ok_or_else(|| fields.error("missing `wait`"))?;
+    let items = match spot.value {
+        Value::String(_) => vec![spot],
+        _ => spot.items()?,
+    };
+    if items.is_empty() {
+        return Err(spot.error(format!("`wait` needs at least one condition: {WAIT_FORMS}")));
+    }
+    let conditions = items.iter().map(condition).collect::<Result<_, _>>()?;
+    Ok(Action::Wait { conditions })
+}
+
+fn condition(spot: &Spot<'_>) -> Result<Condition, SpecError> {
+    let text = spot.str()?;
+    if let Some(positive) = text.strip_prefix('!') {
+        return positive_condition(spot, positive).map(|c| Condition::Not(Box::new(c)));
+    }
+    positive_condition(spot, text)
+}
+
+fn positive_condition(spot: &Spot<'_>, text: &str) -> Result<Condition, SpecError> {
+    let bad = || {
+        let written = spot.str().unwrap_or(text);
+        spot.error(format!("invalid wait condition {written:?}; expected {WAIT_FORMS}"))
+    };
+    let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+    match kind {
+        "service" if values::is_name(rest) => Ok(Condition::Service(rest.to_owned())),
+        "process" if !rest.is_empty() && !rest.contains(char::is_whitespace) => {
+            Ok(Condition::Process(rest.to_owned()))
+        }
+        "port" => {
+            let (protocol, number) = match rest.split_once(':') {
+                Some(("tcp", n)) => (Protocol::Tcp, n),
+                Some(("udp", n)) => (Protocol::Udp, n),
+                Some(_) => return Err(bad()),
+                None => (Protocol::Tcp, rest),
+            };
+            let port = number.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?;
+            Ok(Condition::Port(protocol, port))
+        }
+        _ => Err(bad()),
+    }
+}
+
+pub(crate) fn http(fields: &Fields<'_>) -> Result<Action, SpecError> {
+    let path = fields.opt("http", |s| {
+        let path = s.str()?;
+        if !path.starts_with('/') || path.contains(char::is_whitespace) {
+            return Err(s.error(format!(
+                "invalid `http` path {path:?}: expected an absolute path such as \"/\" or \"/cgi-bin/luci\""
+            )));
+        }
+        Ok(path.to_owned())
+    })?;
+    Ok(Action::Http {
+        port: fields.opt("port", |s| number(s, 1, 65535))?.unwrap_or(80) as u16,
+        path: path.unwrap_or_else(|| "/".into()),
+        status: fields.opt("status", |s| number(s, 100, 599))?.unwrap_or(200) as u16,
+        body: fields.opt("body", values::matcher)?,
+    })
+}
+
+pub(crate) fn dns(fields: &Fields<'_>) -> Result<Action, SpecError> {
+    let name = fields.opt("dns", |s| {
+        let name = s.str()?;
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !valid {
+            return Err(s.error(format!("invalid `dns` name {name:?}: expected a host name")));
+        }
+        Ok(name.to_owned())
+    })?;
+    Ok(Action::Dns {
+        name: name.unwrap_or_default(),
+        answer: fields.opt("answer", values::matcher)?,
+    })
+}
+
+pub(crate) fn logread(fields: &Fields<'_>) -> Result<Action, SpecError> {
+    let on = fields.opt("logread", |s| s.bool())?.unwrap_or(false);
+    if !on {
+        return Err(fields.key_error(
+            "logread",
+            "`logread = false` reads nothing; leave the key out, or write `logread = true`",
+        ));
+    }
+    Ok(Action::Logread {
+        output: fields.opt("stdout", values::matcher)?,
+    })
+}
+
+fn number(spot: Spot<'_>, low: i64, high: i64) -> Result<i64, SpecError> {
+    match spot.value {
+        Value::Integer(n) if (low..=high).contains(n) => Ok(*n),
+        Value::Integer(n) => Err(spot.error(format!(
+            "`{}` must be between {low} and {high}, found {n}",
+            spot.key
+        ))),
+        _ => Err(spot.expected("an integer")),
+    }
+}

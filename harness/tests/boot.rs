@@ -1,0 +1,37 @@
+//! Boot mode on the real images: procd manages services, init scripts
+//! and logread work, and services answer through the case's link.
+
+mod common;
+
+use std::time::Duration;
+
+const BOOT: Duration = Duration::from_secs(60);
+
+fn booted(image: &str) -> wrtest::Testbed {
+    let mut bed = common::bed(image);
+    let booted = bed.boot(BOOT).expect("boots");
+    eprintln!(
+        "{image}: booted in {:?}; scripts {}; failed: {:#?}",
+        booted.took,
+        booted.scripts.len(),
+        booted.failures()
+    );
+    for s in &booted.scripts {
+        eprintln!("  {} {:?}", s.name, s.took);
+    }
+    assert!(booted.scripts.iter().any(|s| s.name.ends_with("log")), "{booted:?}");
+    bed
+}
+
+#[test]
+fn services_run_under_procd_on_19_07() {
+    let mut bed = booted("openwrt-19.07.5-x86-64");
+    let list = bed.sh("ubus call service list").unwrap();
+    let text = list.stdout_text();
+    assert!(text.contains("\"dropbear\""), "{text}");
+    assert!(text.contains("\"running\": true"), "{text}");
+    let running = bed.sh("/etc/init.d/dropbear running && echo yes").unwrap();
+    assert_eq!(running.stdout_text().trim(), "yes");
+    let log = bed.sh("logread").unwrap();
+    assert!(!log.stdout_text().is_empty(), "logread printed nothing");
+}
