@@ -388,7 +388,7 @@ fn snapshots_are_found_when_the_suite_is_named_by_a_relative_path() {
         "prints_greeting",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("3 passed"), "{}", text(&out));
+    assert!(text(&out).contains("4 passed"), "{}", text(&out));
 }
 
 fn junit_cases(path: &Path) -> Vec<String> {
