@@ -279,7 +279,7 @@ fn register_emulator(k: &impl Kernel, root: &Path, binfmt: &Binfmt) -> Result<()
     let dir = root.join("proc/sys/fs/binfmt_misc");
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     at(
-        "mount binfmt_misc on",
+        "mount the user namespace's own binfmt_misc instance (Linux 6.7+) on",
         &dir,
         k.mount("binfmt_misc", &dir, "binfmt_misc", flags, ""),
     )?;
