@@ -176,6 +176,12 @@ fn an_emulated_daemon_does_not_outlive_its_case() {
     };
     let (bed, tx) = install_hostile("daemon");
     assert!(tx.succeeded(), "{}", tx.combined_output());
+    // The backgrounded subshell may exec sleep after opkg has returned:
+    // qemu starting is slower than a native exec.
+    let started = std::time::Instant::now();
+    while ours() == 0 && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(ours(), 1);
     bed.container_stop().unwrap();
     assert_eq!(ours(), 0);
