@@ -8,7 +8,9 @@
 //! - [`testbed`]: the Rust API (open a container, install, run, check);
 //! - [`spec`]: the declarative suite format; [`runner`] runs suites as
 //!   libtest-mimic trials, from `cargo test` or `wrtest run`;
-//! - [`image`], [`container`], [`opkg`], [`ipk`]: the layers below.
+//! - [`image`], [`container`], [`opkg`], [`ipk`]: the layers below;
+//!   [`emulation`] decides how the host runs an image (natively or through
+//!   qemu-user, registered in the container's own binfmt_misc instance).
 //!
 //! # Known limitations
 //! - apk images (OpenWrt 25.12) are recognised and refused with a clear
