@@ -8,11 +8,13 @@
 //! - [`testbed`]: the Rust API (open a container, install, run, check);
 //! - [`spec`]: the declarative suite format; [`runner`] runs suites as
 //!   libtest-mimic trials, from `cargo test` or `wrtest run`;
-//! - [`image`], [`container`], [`opkg`], [`ipk`]: the layers below.
+//! - [`image`], [`container`], [`opkg`], [`ipk`]: the layers below;
+//!   [`emulation`] decides how the host runs an image (natively or through
+//!   qemu-user, registered in the container's own binfmt_misc instance).
 //!
 //! # Known limitations
-//! - Foreign-architecture images (qemu-user) and apk images (OpenWrt 25.12)
-//!   are recognised and refused with a clear message.
+//! - apk images (OpenWrt 25.12) are recognised and refused with a clear
+//!   message.
 //! - The harness must run as root; rootless mode is not there yet.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
@@ -21,6 +23,7 @@ pub mod bench;
 pub mod boot;
 pub mod compat;
 pub mod container;
+pub mod emulation;
 mod error;
 pub mod feed;
 pub mod fixtures;

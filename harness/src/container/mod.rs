@@ -64,6 +64,10 @@ pub struct Options {
     /// Processes keep `NET_ADMIN` for their own network namespace, as
     /// booted daemons (dnsmasq, netifd) need; off by default.
     pub net_admin: bool,
+    /// Run the image's binaries through this emulator, registered in the
+    /// container's own binfmt_misc instance (see the README's foreign
+    /// architectures).
+    pub binfmt: Option<protocol::Binfmt>,
     /// The binary to execute as the helper; default: `$WRTEST_HELPER`, else
     /// the running executable (whose `main` must call [`enter_if_requested`]).
     pub helper: Option<PathBuf>,
@@ -78,6 +82,7 @@ impl Default for Options {
             limits: Limits::default(),
             compat32: false,
             net_admin: false,
+            binfmt: None,
             helper: None,
         }
     }
@@ -534,6 +539,7 @@ fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Option
         tmp_bytes: options.tmp_bytes,
         compat32: options.compat32,
         net_admin: options.net_admin,
+        binfmt: options.binfmt.clone(),
     }
 }
 

@@ -4,13 +4,23 @@
 //! It runs inside the container's own mount namespace, in its pid 1, and
 //! reaches the kernel only through the [`Kernel`] trait, so the sequence can
 //! be checked without root by a fake that records calls. It must never touch
-//! a path outside the case directory before `pivot_root`.
+//! a path outside the case directory before `pivot_root`, except to bind
+//! the host's harmless device nodes and to open the emulator of an
+//! emulated image.
+//!
+//! An emulated image's container has a user namespace of its own (see
+//! `namespaces`), and this changes three steps: device nodes cannot be
+//! made there, so the host's are bound instead; the overlay keeps its
+//! metadata in `user.` extended attributes; and a binfmt_misc instance of
+//! that namespace is mounted on `/proc/sys/fs/binfmt_misc`, the emulator
+//! registered in it while its host path is still reachable, and the mount
+//! made read-only.
 
 use nix::mount::MsFlags;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::protocol::Setup;
+use super::protocol::{Binfmt, Setup};
 
 /// The kernel calls the root filesystem is built from.
 pub trait Kernel {
@@ -35,6 +45,10 @@ pub trait Kernel {
     fn exists(&self, path: &Path) -> bool;
     /// A handle on a directory that stays usable after `pivot_root`.
     fn open_dir(&self, path: &Path) -> io::Result<Option<std::fs::File>>;
+    /// Create an empty file (a mount point for a bound device).
+    fn create_file(&self, path: &Path) -> io::Result<()>;
+    /// Write `data` to an existing (kernel) file in one write.
+    fn write(&self, path: &Path, data: &str) -> io::Result<()>;
 }
 
 /// A failed step, with the path it was about.
@@ -100,12 +114,16 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<Option<std::fs::File>> {
     // the upper layer, on a sized tmpfs private to this mount namespace.
     let (upper, work) = mount_layer(k, Path::new(&setup.layer), setup.layer_bytes)?;
     let changes = at("open", &upper, k.open_dir(&upper))?;
-    let data = format!(
+    let mut data = format!(
         "lowerdir={},upperdir={},workdir={}",
         setup.lower,
         upper.display(),
         work.display()
     );
+    if setup.own_user_namespace() {
+        // trusted.* attributes need the host's CAP_SYS_ADMIN.
+        data.push_str(",userxattr");
+    }
     at(
         "mount overlay on",
         root,
@@ -113,8 +131,11 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<Option<std::fs::File>> {
     )?;
 
     mount_proc(k, root)?;
-    mount_dev(k, root)?;
+    mount_dev(k, root, setup.own_user_namespace())?;
     protect_proc(k, root)?;
+    if let Some(binfmt) = &setup.binfmt {
+        register_emulator(k, root, binfmt)?;
+    }
     mount_tmp(k, root, setup.tmp_bytes)?;
     mount_sys(k, root)?;
     at("pivot_root into", root, k.pivot_root(root))?;
@@ -192,8 +213,10 @@ fn protect_proc(k: &impl Kernel, root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A tmpfs `/dev` with only harmless nodes: no host disk or console is reachable.
-fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
+/// A tmpfs `/dev` with only harmless nodes: no host disk or console is
+/// reachable. In a user namespace of its own the nodes are the host's,
+/// bound one by one (no device node can be made there).
+fn mount_dev(k: &impl Kernel, root: &Path, bind: bool) -> Result<()> {
     let dev = root.join("dev");
     at("create", &dev, k.mkdir(&dev, 0o755))?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
@@ -204,11 +227,15 @@ fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
     )?;
     for (name, major, minor) in DEVICES {
         let node = dev.join(name);
-        at(
-            "create device",
-            &node,
-            k.mknod_char(&node, 0o666, *major, *minor),
-        )?;
+        if bind {
+            bind_device(k, name, &node)?;
+        } else {
+            at(
+                "create device",
+                &node,
+                k.mknod_char(&node, 0o666, *major, *minor),
+            )?;
+        }
     }
     mount_pts(k, &dev)?;
     for (target, name) in [
@@ -233,6 +260,37 @@ fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
             "mode=1777,size=1m",
         ),
     )
+}
+
+fn bind_device(k: &impl Kernel, name: &str, node: &Path) -> Result<()> {
+    let host = format!("/dev/{name}");
+    at("create", node, k.create_file(node))?;
+    at(
+        "bind the host's device on",
+        node,
+        k.mount(&host, node, "", MsFlags::MS_BIND, ""),
+    )
+}
+
+/// The container's own binfmt_misc instance (its user namespace owns it),
+/// with the emulator registered while its host path is reachable (the `F`
+/// flag opens it now), then made read-only so nothing inside can add to it.
+fn register_emulator(k: &impl Kernel, root: &Path, binfmt: &Binfmt) -> Result<()> {
+    let dir = root.join("proc/sys/fs/binfmt_misc");
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    at(
+        "mount the user namespace's own binfmt_misc instance (Linux 6.7+) on",
+        &dir,
+        k.mount("binfmt_misc", &dir, "binfmt_misc", flags, ""),
+    )?;
+    let register = dir.join("register");
+    at(
+        "register the emulator in",
+        &register,
+        k.write(&register, &binfmt.registration),
+    )?;
+    let read_only = flags | MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    at("make read-only", &dir, k.mount("", &dir, "", read_only, ""))
 }
 
 /// A private devpts instance: the container's ptys are not the host's.
@@ -301,6 +359,23 @@ impl Kernel for RealKernel {
 
     fn open_dir(&self, path: &Path) -> io::Result<Option<std::fs::File>> {
         std::fs::File::open(path).map(Some)
+    }
+
+    fn create_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::File::create(path).map(drop)
+    }
+
+    fn write(&self, path: &Path, data: &str) -> io::Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let written = file.write(data.as_bytes())?;
+        if written != data.len() {
+            return Err(io::Error::other(format!(
+                "short write: {written} of {} bytes",
+                data.len()
+            )));
+        }
+        Ok(())
     }
 
     fn mount(
@@ -409,6 +484,12 @@ mod tests {
         fn open_dir(&self, _: &Path) -> io::Result<Option<std::fs::File>> {
             Ok(None)
         }
+        fn create_file(&self, path: &Path) -> io::Result<()> {
+            self.log(format!("touch {}", path.display()))
+        }
+        fn write(&self, path: &Path, data: &str) -> io::Result<()> {
+            self.log(format!("write {} {data}", path.display()))
+        }
     }
 
     fn setup() -> Setup {
@@ -422,6 +503,7 @@ mod tests {
             compat32: false,
             net_admin: false,
             tmp_bytes: 1 << 20,
+            binfmt: None,
         }
     }
 
@@ -437,6 +519,12 @@ mod tests {
         );
         assert!(calls[4].starts_with("mount overlay /run/wrtest/c1/root overlay lowerdir=/cache/img/rootfs,upperdir=/run/wrtest/c1/layer/upper,"));
         assert_eq!(calls.last().unwrap(), "pivot_root /run/wrtest/c1/root");
+        assert_inside_case_dir(&calls);
+    }
+
+    /// Every call after making `/` private acts on a path in the case dir
+    /// (a bind's source may be the host's device node; its target is not).
+    fn assert_inside_case_dir(calls: &[String]) {
         for call in &calls[1..] {
             let path = call
                 .split(' ')
@@ -498,5 +586,52 @@ mod tests {
         ));
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/lock 755".to_string()));
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/.uci 700".to_string()));
+    }
+
+    fn emulated() -> Setup {
+        Setup {
+            binfmt: Some(Binfmt {
+                name: "qemu-aarch64".into(),
+                registration: ":qemu-aarch64:M::magic:mask:/opt/qemu-aarch64-static:FP".into(),
+            }),
+            ..setup()
+        }
+    }
+
+    fn position(calls: &[String], needle: &str) -> usize {
+        calls
+            .iter()
+            .position(|c| c.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {calls:#?}"))
+    }
+
+    #[test]
+    fn the_emulator_is_registered_inside_before_pivot_root_then_locked() {
+        let k = Recorder::default();
+        build(&k, &emulated()).unwrap();
+        let calls = k.0.into_inner();
+        let bm = "/run/wrtest/c1/root/proc/sys/fs/binfmt_misc";
+        let mounted = position(&calls, &format!("mount binfmt_misc {bm} binfmt_misc"));
+        let written = position(&calls, &format!("write {bm}/register :qemu-aarch64:"));
+        // The remount (read-only) is the only mount there without a source.
+        let locked = position(&calls, &format!("mount  {bm}  "));
+        let pivot = position(&calls, "pivot_root");
+        assert!(mounted < written && written < locked && locked < pivot);
+        assert_inside_case_dir(&calls);
+        assert!(
+            position(&calls, "root/proc/sys ") < mounted,
+            "binfmt_misc sits above the read-only /proc/sys bind"
+        );
+    }
+
+    #[test]
+    fn emulated_devices_are_bound_from_the_host_and_overlay_uses_user_xattrs() {
+        let k = Recorder::default();
+        build(&k, &emulated()).unwrap();
+        let calls = k.0.into_inner();
+        assert!(!calls.iter().any(|c| c.starts_with("mknod")));
+        position(&calls, "mount /dev/null /run/wrtest/c1/root/dev/null");
+        position(&calls, "touch /run/wrtest/c1/root/dev/urandom");
+        position(&calls, ",userxattr");
     }
 }
