@@ -26,6 +26,7 @@ use crate::image::{self, Config, PackageManager, Prepared};
 use crate::lifecycle::{self, LifecycleReport, Snapshot};
 use crate::opkg::{self, InstallOptions, InstalledPackage, Targets, Transaction};
 use crate::boot::Booted;
+use crate::feed::{FeedOptions, Published};
 use crate::network::{Link, LinkInfo};
 use crate::spec::PackageRef;
 use crate::Error;
@@ -148,6 +149,7 @@ pub struct Testbed {
     helper: PathBuf,
     repacked: HashMap<String, PathBuf>,
     repack_dir: Option<tempfile::TempDir>,
+    scratch: Vec<tempfile::TempDir>,
 }
 
 impl Testbed {
@@ -175,6 +177,7 @@ impl Testbed {
             helper: crate::container::helper_exe(&options)?,
             repacked: HashMap::new(),
             repack_dir: None,
+            scratch: Vec::new(),
         })
     }
 
@@ -370,6 +373,22 @@ impl Testbed {
         packages: &[PackageRef],
         timeout: Duration,
     ) -> Result<Transaction, Error> {
+        let published = self.publish_feed_with(packages, &FeedOptions::default(), timeout)?;
+        published
+            .update
+            .ok_or_else(|| Error::Input("the feed was published without opkg update".into()))
+    }
+
+    /// Publish these packages as the container's only opkg feed as
+    /// `options` say: `file://` or over HTTP from the hub (after
+    /// [`attach_network`](Self::attach_network)), signed or not, with or
+    /// without `opkg update`.
+    pub fn publish_feed_with(
+        &mut self,
+        packages: &[PackageRef],
+        options: &FeedOptions,
+        timeout: Duration,
+    ) -> Result<Published, Error> {
         self.require_opkg()?;
         let mut files = Vec::new();
         for package in packages {
@@ -378,7 +397,36 @@ impl Testbed {
                 other => files.extend(self.project.package_files(other)?),
             }
         }
-        Ok(crate::feed::publish(&mut self.container, &files, timeout)?)
+        let host_dir = self.scratch_dir("feed-")?;
+        let published = crate::feed::publish(
+            &mut self.container,
+            self.link.as_mut(),
+            &files,
+            &host_dir,
+            options,
+            timeout,
+        )?;
+        Ok(published)
+    }
+
+    /// `opkg update` against the configured feeds.
+    pub fn update(&mut self, timeout: Duration) -> Result<Transaction, Error> {
+        self.require_opkg()?;
+        Ok(crate::feed::update(&mut self.container, timeout)?)
+    }
+
+    /// A new directory for this testbed's files on the host, removed with
+    /// it.
+    fn scratch_dir(&mut self, prefix: &str) -> Result<PathBuf, Error> {
+        let run = crate::container::rundir::RunDir::current()
+            .map_err(crate::container::ContainerError::RunDir)?;
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(run.path())
+            .map_err(|e| Error::Input(format!("cannot make a directory in {}: {e}", run.path().display())))?;
+        let path = dir.path().to_owned();
+        self.scratch.push(dir);
+        Ok(path)
     }
 
     /// Rebuild the installed package `name` into an ipk from this

@@ -66,6 +66,9 @@ pub enum OpkgError {
     /// The container failed.
     #[error(transparent)]
     Container(#[from] ContainerError),
+    /// A feed could not be made or served.
+    #[error("failed to publish the feed: {0}")]
+    Feed(String),
 }
 
 /// What to install: package files, and names to take from the feeds.

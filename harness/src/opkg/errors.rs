@@ -27,13 +27,21 @@ pub enum ErrorKind {
     Conffile,
     /// A package could not be fetched.
     Download,
+    /// The feed's index signature did not verify (`Signature check
+    /// failed`); opkg drops the index and exits 0 all the same.
+    BadSignature,
+    /// A downloaded package does not match its index entry (size, SHA256
+    /// or MD5).
+    ChecksumMismatch,
+    /// No feed lists a package of this name.
+    UnknownPackage,
     /// Anything else.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, for listing in messages.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::MissingDependency,
         ErrorKind::FileClash,
         ErrorKind::ScriptFailed,
@@ -42,6 +50,9 @@ impl ErrorKind {
         ErrorKind::NotInstalled,
         ErrorKind::Conffile,
         ErrorKind::Download,
+        ErrorKind::BadSignature,
+        ErrorKind::ChecksumMismatch,
+        ErrorKind::UnknownPackage,
         ErrorKind::Other,
     ];
 
@@ -56,6 +67,9 @@ impl ErrorKind {
             ErrorKind::NotInstalled => "not-installed",
             ErrorKind::Conffile => "conffile",
             ErrorKind::Download => "download",
+            ErrorKind::BadSignature => "bad-signature",
+            ErrorKind::ChecksumMismatch => "checksum-mismatch",
+            ErrorKind::UnknownPackage => "unknown-package",
             ErrorKind::Other => "other",
         }
     }
@@ -153,6 +167,13 @@ fn loose_line(line: &str) -> Option<Problem> {
             word_after(line, "Package "),
         ));
     }
+    if let Some(rest) = line.trim().strip_prefix("Unknown package '") {
+        let package = rest.split('\'').next().map(str::to_owned);
+        return Some(problem(ErrorKind::UnknownPackage, package));
+    }
+    if line.trim() == "Signature check failed." {
+        return Some(problem(ErrorKind::BadSignature, None));
+    }
     if line.starts_with("Not downgrading package ") {
         return Some(problem(
             ErrorKind::NotInstalled,
@@ -206,6 +227,20 @@ fn push_starred(entries: &mut Vec<Entry>, rest: &str) {
 fn classify(entry: Entry) -> Problem {
     let first = entry.lines.first().cloned().unwrap_or_default();
     let (kind, package, items) = match entry.function.as_str() {
+        _ if first.starts_with("Unknown package '") => (
+            ErrorKind::UnknownPackage,
+            first.split('\'').nth(1).map(str::to_owned),
+            Vec::new(),
+        ),
+        _ if ["size mismatch", "sha256sum mismatch", "md5sum mismatch"]
+            .iter()
+            .any(|m| first.contains(m)) =>
+        {
+            let package = word_after(&first, "Package ")
+                .or_else(|| word_after(&first, "package "))
+                .map(|p| p.trim_end_matches(':').to_owned());
+            (ErrorKind::ChecksumMismatch, package, Vec::new())
+        }
         "satisfy_dependencies_for" => (
             ErrorKind::MissingDependency,
             last_word_before_colon(&first),
@@ -413,6 +448,24 @@ mod tests {
         let problems = parse(text);
         assert_eq!(problems[0].kind, ErrorKind::ScriptFailed);
         assert_eq!(problems[0].package.as_deref(), Some("broken"));
+    }
+
+    #[test]
+    fn feed_problems_are_typed() {
+        let update = "Downloading http://10.64.0.1:80/x/Packages.sig\nSignature check failed.\n\
+                      Remove wrong Signature file.\n";
+        let kinds: Vec<ErrorKind> = parse(update).iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ErrorKind::BadSignature]);
+        let unknown = "Unknown package 'simet-lmapd'.\nCollected errors:\n \
+                       * opkg_install_cmd: Cannot install package simet-lmapd.\n";
+        let problems = parse(unknown);
+        let found = problems.iter().find(|p| p.kind == ErrorKind::UnknownPackage).unwrap();
+        assert_eq!(found.package.as_deref(), Some("simet-lmapd"));
+        let corrupt = "Collected errors:\n * opkg_install_pkg: Package zlib sha256sum mismatch. \
+                       Either the opkg or the package index are corrupt. Try 'opkg update'.\n";
+        let problems = parse(corrupt);
+        assert_eq!(problems[0].kind, ErrorKind::ChecksumMismatch);
+        assert_eq!(problems[0].package.as_deref(), Some("zlib"));
     }
 
     #[test]

@@ -253,12 +253,12 @@ fn publish_feed(case: &Case, bed: &mut Testbed) -> Result<(), String> {
         return Ok(());
     }
     let refs: Vec<PackageRef> = case.feed.iter().map(|p| p.value.clone()).collect();
-    let update = bed
-        .publish_feed(&refs, std::time::Duration::from_secs(120))
+    let published = bed
+        .publish_feed_with(&refs, &case.feed_options, std::time::Duration::from_secs(120))
         .map_err(|e| setup_failure(&e))?;
-    if update.succeeded() {
+    let Some(update) = published.update.filter(|u| !u.succeeded()) else {
         return Ok(());
-    }
+    };
     let location = case
         .feed
         .first()

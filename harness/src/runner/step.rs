@@ -140,6 +140,10 @@ fn act(
             let run = bed.lifecycle(&refs, leftovers_ignore, timeout)?;
             Ok((checks::lifecycle(&run), recorded_lifecycle(&run)))
         }
+        Action::Update { outcome } => {
+            let tx = bed.update(timeout)?;
+            Ok((checks::transaction(&tx, outcome), recorded_tx(&tx)))
+        }
         Action::Wait { conditions } => services::wait(bed, conditions, timeout),
         Action::Http {
             port,
@@ -330,6 +334,7 @@ pub fn describe(action: &Action) -> String {
         Action::Http { port, path, .. } => format!("http GET :{port}{path} from the hub"),
         Action::Dns { name, .. } => format!("dns query for {name} from the hub"),
         Action::Logread { .. } => "logread".into(),
+        Action::Update { .. } => "opkg update".into(),
         Action::Check => "check".into(),
     }
 }

@@ -268,6 +268,7 @@
 mod checks;
 mod discover;
 mod error;
+mod feed_options;
 mod fields;
 mod limits;
 mod matcher;

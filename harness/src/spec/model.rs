@@ -37,6 +37,10 @@ pub struct Case {
     /// resolve from it; empty means no feed. The suite's `feed` followed by
     /// the case's, except that a case's `feed = []` leaves it empty.
     pub feed: Vec<Located<PackageRef>>,
+    /// How the feed is published: `file://` or HTTP, signed or not, with
+    /// `opkg update` or without (the `feed_options` keys of the case, else
+    /// of the suite, else the defaults: file, unsigned, update).
+    pub feed_options: crate::feed::FeedOptions,
     /// Packages to install before the first step: the suite's `install`
     /// followed by the case's.
     pub install: Vec<Located<PackageRef>>,
@@ -138,6 +142,11 @@ pub enum Action {
         /// written: `*` matches within one path segment, `**` (a whole
         /// segment) any number of segments, `?` one character.
         leftovers_ignore: Vec<String>,
+    },
+    /// Run `opkg update` against the case's feed.
+    Update {
+        /// How opkg must finish.
+        outcome: Outcome,
     },
     /// Wait until every condition holds inside the case (a procd service
     /// instance runs, a process runs, a port listens), or the step's

@@ -18,7 +18,7 @@ use super::values::{self, Registry};
 
 /// The keys that name a step's action.
 const ACTIONS: &[&str] = &[
-    "run", "install", "remove", "lifecycle", "wait", "http", "dns", "logread",
+    "run", "install", "remove", "lifecycle", "update", "wait", "http", "dns", "logread",
 ];
 
 /// Every key a step may hold.
@@ -42,6 +42,7 @@ const STEP_KEYS: &[&str] = &[
     "installed",
     "not_installed",
     "file",
+    "update",
     "wait",
     "http",
     "port",
@@ -61,9 +62,9 @@ const ACTION_OPTIONS: &[(&str, &[&str])] = &[
     ("force_reinstall", &["install"]),
     ("autoremove", &["remove"]),
     ("leftovers_ignore", &["lifecycle"]),
-    ("expect", &["install", "remove"]),
-    ("errors", &["install", "remove"]),
-    ("output", &["install", "remove"]),
+    ("expect", &["install", "remove", "update"]),
+    ("errors", &["install", "remove", "update"]),
+    ("output", &["install", "remove", "update"]),
     ("port", &["http"]),
     ("status", &["http"]),
     ("body", &["http"]),
@@ -95,7 +96,7 @@ pub(crate) fn step(
     let checks = checks::checks(fields)?;
     if action == Action::Check && checks.is_empty() {
         return Err(fields.error(
-            "empty step: expected an action (`run`, `install`, `remove`, `lifecycle`, `wait`, \
+            "empty step: expected an action (`run`, `install`, `remove`, `lifecycle`, `update`, `wait`, \
              `http`, `dns` or `logread`) or a check \
              (`installed`, `not_installed` or `[[case.step.file]]`)",
         ));
@@ -143,12 +144,13 @@ fn check_options(fields: &Fields<'_>, action: Option<&str>) -> Result<(), SpecEr
         let actual = action.map_or("this step has no action".to_string(), |a| {
             format!("this step's action is `{a}`")
         });
+        let listed = match owners.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => owners.join(""),
+        };
         return Err(fields.key_error(
             key,
-            format!(
-                "`{key}` is only allowed with {}, but {actual}",
-                owners.join(" or ")
-            ),
+            format!("`{key}` is only allowed with {listed}, but {actual}"),
         ));
     }
     Ok(())
@@ -160,6 +162,7 @@ fn action(fields: &Fields<'_>, key: Option<&str>, dir: &Path) -> Result<Action, 
         Some("install") => install(fields, dir),
         Some("remove") => remove(fields),
         Some("lifecycle") => lifecycle(fields, dir),
+        Some("update") => update(fields),
         Some("wait") => super::services::wait(fields),
         Some("http") => super::services::http(fields),
         Some("dns") => super::services::dns(fields),
@@ -201,6 +204,18 @@ fn remove(fields: &Fields<'_>) -> Result<Action, SpecError> {
     Ok(Action::Remove {
         names: names.unwrap_or_default(),
         autoremove: fields.opt("autoremove", |s| s.bool())?.unwrap_or(false),
+        outcome: outcome(fields)?,
+    })
+}
+
+fn update(fields: &Fields<'_>) -> Result<Action, SpecError> {
+    if fields.opt("update", |s| s.bool())? == Some(false) {
+        return Err(fields.key_error(
+            "update",
+            "`update = false` does nothing; leave the key out, or write `update = true`",
+        ));
+    }
+    Ok(Action::Update {
         outcome: outcome(fields)?,
     })
 }

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use super::error::{Located, Location, SpecError};
 use super::fields::{Fields, Spot};
+use super::feed_options::{self, FeedOptionsSpec};
 use super::limits;
+use crate::feed::Transport;
 use super::model::{Action, Case, LimitsSpec, PackageRef, Step, Suite};
 use super::needs;
 use super::raw;
@@ -25,7 +27,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Every key allowed at the top of a suite file.
 const SUITE_KEYS: &[&str] = &[
-    "name", "images", "feed", "install", "timeout", "limits", "case",
+    "name", "images", "feed", "feed_options", "install", "timeout", "limits", "case",
 ];
 
 /// Every key a `[[case]]` table may hold.
@@ -33,6 +35,7 @@ const CASE_KEYS: &[&str] = &[
     "name",
     "images",
     "feed",
+    "feed_options",
     "install",
     "ignore",
     "expect_fail",
@@ -48,6 +51,7 @@ struct Defaults<'a> {
     dir: &'a Path,
     images: Vec<Located<String>>,
     feed: Vec<Located<PackageRef>>,
+    feed_options: FeedOptionsSpec,
     install: Vec<Located<PackageRef>>,
     timeout: Duration,
     limits: LimitsSpec,
@@ -118,6 +122,7 @@ fn defaults<'a>(root: &Fields<'_>, path: &'a Path) -> Result<Defaults<'a>, SpecE
         feed: root
             .opt("feed", |s| values::feed_refs(s, dir))?
             .unwrap_or_default(),
+        feed_options: feed_options::feed_options(root)?,
         install: root
             .opt("install", |s| values::package_refs(s, dir))?
             .unwrap_or_default(),
@@ -151,6 +156,9 @@ fn case(
     let name = case_name(fields, &mut claimed.cases)?;
     let images = case_images(fields, defaults, &name)?;
     let feed = case_feed(fields, defaults)?;
+    let feed_options = feed_options::feed_options(fields)?
+        .over(defaults.feed_options)
+        .resolve();
     let install = case_install(fields, defaults)?;
     let ignore = fields.opt("ignore", |s| s.bool())?.unwrap_or(false);
     let expect_fail = fields.opt("expect_fail", expect_fail)?;
@@ -166,11 +174,18 @@ fn case(
     };
     let steps = steps(fields, &mut cx)?;
     check_needs(fields, &steps, &needs)?;
+    if feed_options.transport == Transport::Http && !needs.iter().any(|n| n.value == "network") {
+        return Err(fields.error(
+            "`feed_options` serves the feed over HTTP from the hub, so the case needs \
+             `needs = [\"network\"]`",
+        ));
+    }
     Ok(Case {
         name,
         location: fields.location(),
         images,
         feed,
+        feed_options,
         install,
         steps,
         ignore,

@@ -109,6 +109,7 @@ fn expected_first_case() -> Case {
         location: loc(6, 1),
         images: vec![at("openwrt-19.07.5-x86-64".to_string(), 2, 11)],
         feed: vec![],
+        feed_options: Default::default(),
         install: vec![
             at(PackageRef::Fixture("hello-lib".into()), 3, 12),
             at(PackageRef::Fixture("hello".into()), 8, 12),
@@ -233,6 +234,7 @@ fn expected_second_case() -> Case {
             at(PackageRef::Fixture("hello".into()), 49, 9),
             at(PackageRef::File("suites/pkgs/".into()), 49, 26),
         ],
+        feed_options: Default::default(),
         install: vec![
             at(PackageRef::Fixture("hello-lib".into()), 3, 12),
             at(PackageRef::Name("hello".into()), 50, 12),
@@ -500,7 +502,7 @@ fn lifecycle_options_belong_to_lifecycle_alone() {
     ));
     assert!(
         err.starts_with(
-            "suites/hello.toml:7:1: `expect` is only allowed with `install` or `remove`, \
+            "suites/hello.toml:7:1: `expect` is only allowed with `install`, `remove` or `update`, \
              but this step's action is `lifecycle`"
         ),
         "{err}"

@@ -28,6 +28,9 @@ pub const ERROR_KINDS: &[&str] = &[
     "not-installed",
     "conffile",
     "download",
+    "bad-signature",
+    "checksum-mismatch",
+    "unknown-package",
     "other",
 ];
 
