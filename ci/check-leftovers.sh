@@ -14,7 +14,7 @@ done
 for cg in /sys/fs/cgroup/unified/wrtest /sys/fs/cgroup/wrtest; do
   [ -d "$cg" ] && report "cgroup directory $cg"
 done
-p=$(ps -eo pid,args | grep -E 'wrtest-(helper|init)|__wrtest-container' | grep -v grep || true)
+p=$(ps -eo pid,args | grep -E 'wrtest-(helper|init|hub)|__wrtest-(container|hub)|/sbin/procd|/sbin/ubusd' | grep -v grep || true)
 [ -z "$p" ] || report "processes: $p"
 v=$(ip -o link show type veth 2>/dev/null || true)
 [ -z "$v" ] || report "veth links: $v"
