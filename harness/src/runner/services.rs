@@ -82,8 +82,12 @@ pub(super) fn dns(
     Ok(recorded(outcome, "dns answer"))
 }
 
-pub(super) fn logread(bed: &mut Testbed, output: Option<&Matcher>) -> Acted {
+pub(super) fn logread(bed: &mut Testbed, filter: Option<&str>, output: Option<&Matcher>) -> Acted {
     let log = crate::services::logread(bed.container())?;
+    let log: String = match filter {
+        Some(text) => log.lines().filter(|l| l.contains(text)).map(|l| format!("{l}\n")).collect(),
+        None => log,
+    };
     let failures = match output.map(|m| m.check(&log)) {
         Some(Err(m)) => vec![format!("logread: {m}")],
         _ => Vec::new(),

@@ -152,7 +152,9 @@ fn act(
             body,
         } => services::http(bed, (*port, path), (*status, body.as_ref()), timeout),
         Action::Dns { name, answer } => services::dns(bed, name, answer.as_ref(), timeout),
-        Action::Logread { output } => services::logread(bed, output.as_ref()),
+        Action::Logread { filter, output } => {
+            services::logread(bed, filter.as_deref(), output.as_ref())
+        }
         Action::Check => Ok((Vec::new(), Recorded::default())),
     }
 }

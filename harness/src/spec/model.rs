@@ -182,6 +182,8 @@ pub enum Action {
     /// text can be matched and snapshotted (timestamps and process ids
     /// redacted).
     Logread {
+        /// Only lines containing this text, when given.
+        filter: Option<String>,
         /// What the log must look like, if checked.
         output: Option<Matcher>,
     },

@@ -96,15 +96,16 @@ pub(crate) fn dns(fields: &Fields<'_>) -> Result<Action, SpecError> {
     })
 }
 
+/// `logread = true` (the whole log) or `logread = "TEXT"` (only lines
+/// containing TEXT, such as a service's name: a stable snapshot).
 pub(crate) fn logread(fields: &Fields<'_>) -> Result<Action, SpecError> {
-    let on = fields.opt("logread", |s| s.bool())?.unwrap_or(false);
-    if !on {
-        return Err(fields.key_error(
-            "logread",
-            "`logread = false` reads nothing; leave the key out, or write `logread = true`",
-        ));
-    }
+    let filter = fields.opt("logread", |s| match s.value {
+        Value::Boolean(true) => Ok(None),
+        Value::String(text) if !text.is_empty() => Ok(Some(text.clone())),
+        _ => Err(s.expected("`true` or the text the kept lines contain")),
+    })?;
     Ok(Action::Logread {
+        filter: filter.flatten(),
         output: fields.opt("stdout", values::matcher)?,
     })
 }

@@ -681,3 +681,70 @@ fn arbitrary_input_never_panics() {
         let _ = parse(text, Path::new(PATH));
     }
 }
+
+#[test]
+fn service_steps_read_their_forms() {
+    use crate::services::{Condition, Protocol};
+    let suite = parse_ok(&one_case(
+        "needs = [\"procd\", \"network\"]",
+        "wait = [\"service:uhttpd\", \"process:dnsmasq\", \"port:22\", \"port:udp:53\", \"!port:tcp:80\"]\n\
+         [[case.step]]\nhttp = \"/cgi-bin/luci\"\nport = 8080\nstatus = 403\nbody = { contains = \"x\" }\n\
+         [[case.step]]\ndns = \"printer.lan\"\nanswer = \"printer.lan A 192.0.2.7\\n\"\n\
+         [[case.step]]\nlogread = \"dropbear\"\n[[case.step]]\nupdate = true\nerrors = [\"bad-signature\"]",
+    ));
+    let steps = &suite.cases[0].steps;
+    let Action::Wait { conditions } = &steps[0].action else { panic!("{:?}", steps[0]) };
+    assert_eq!(
+        conditions,
+        &[
+            Condition::Service("uhttpd".into()),
+            Condition::Process("dnsmasq".into()),
+            Condition::Port(Protocol::Tcp, 22),
+            Condition::Port(Protocol::Udp, 53),
+            Condition::Not(Box::new(Condition::Port(Protocol::Tcp, 80))),
+        ]
+    );
+    let Action::Http { port, path, status, body } = &steps[1].action else { panic!() };
+    assert_eq!((*port, path.as_str(), *status, body.is_some()), (8080, "/cgi-bin/luci", 403, true));
+    assert!(matches!(&steps[2].action, Action::Dns { name, answer: Some(_) } if name == "printer.lan"));
+    assert!(matches!(&steps[3].action, Action::Logread { filter: Some(f), .. } if f == "dropbear"));
+    let Action::Update { outcome } = &steps[4].action else { panic!() };
+    assert_eq!(outcome.error_kinds, ["bad-signature"]);
+}
+
+#[test]
+fn service_step_mistakes_are_named() {
+    let cases = [
+        ("needs = [\"procd\"]", "wait = [\"port:http\"]", "invalid wait condition \"port:http\""),
+        ("needs = [\"procd\"]", "wait = [\"socket:1\"]", "invalid wait condition \"socket:1\""),
+        ("needs = [\"procd\"]", "wait = []", "`wait` needs at least one condition"),
+        ("needs = [\"network\"]", "http = \"index.html\"", "invalid `http` path \"index.html\""),
+        ("needs = [\"network\"]", "http = \"/\"\nport = 0", "`port` must be between 1 and 65535"),
+        ("needs = [\"network\"]", "dns = \"a b\"", "invalid `dns` name \"a b\""),
+        ("", "http = \"/\"", "step 1 at suites/hello.toml:5:1 probes the case from the hub, so the case needs `needs = [\"network\"]`"),
+        ("", "logread = true", "reads the log of a booted system, so the case needs `needs = [\"procd\"]`"),
+        ("", "wait = [\"service:x\"]", "waits for a procd service, so the case needs `needs = [\"procd\"]`"),
+        ("feed_options = { transport = \"http\" }", "run = \"true\"", "serves the feed over HTTP from the hub, so the case needs `needs = [\"network\"]`"),
+        ("feed_options = { signing = \"gpg\" }", "run = \"true\"", "invalid `signing` \"gpg\": expected \"none\", \"usign\" or \"usign-wrong-key\""),
+        ("feed_options = { via = \"http\" }", "run = \"true\"", "via"),
+        ("needs = [\"network\"]", "status = 200", "`status` is only allowed with `http`, but this step has no action"),
+    ];
+    for (case_lines, step_lines, expected) in cases {
+        let err = parse_err(&one_case(case_lines, step_lines));
+        assert!(err.contains(expected), "{case_lines} / {step_lines}:\n{err}\nexpected: {expected}");
+    }
+}
+
+#[test]
+fn feed_options_of_a_case_override_the_suites_key_by_key() {
+    use crate::feed::{Signing, Transport};
+    let text = "images = [\"x\"]\nfeed_options = { transport = \"http\", signing = \"usign\" }\n\
+                [[case]]\nname = \"a\"\nneeds = [\"network\"]\nfeed_options = { update = false }\n\
+                [[case.step]]\nrun = \"true\"\n\
+                [[case]]\nname = \"b\"\nneeds = [\"network\"]\nfeed_options = { signing = \"none\" }\n\
+                [[case.step]]\nrun = \"true\"\n";
+    let suite = parse_ok(text);
+    let (a, b) = (&suite.cases[0].feed_options, &suite.cases[1].feed_options);
+    assert_eq!((a.transport, a.signing, a.no_update), (Transport::Http, Signing::Usign, true));
+    assert_eq!((b.transport, b.signing, b.no_update), (Transport::Http, Signing::None, false));
+}
