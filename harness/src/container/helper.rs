@@ -5,8 +5,10 @@
 //! process unshares the namespaces and forks the container's pid 1 straight
 //! into the case's cgroup. The helper then only waits for pid 1 and exits with
 //! its status, so the harness knows the whole pid namespace is gone once the
-//! helper has been reaped. For an emulated image it first enters a user
-//! namespace of the container's own (see `namespaces`).
+//! helper has been reaped. For an emulated image, and for every container
+//! of a rootless run, it first enters a user namespace of the container's
+//! own (see `namespaces`); rootless, that one is nested in the run's (see
+//! `userns`).
 
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -45,6 +47,7 @@ pub fn enter_if_requested() {
     let mut args = std::env::args_os().skip(1);
     match args.next() {
         Some(a) if a == HELPER_ARG => std::process::exit(run()),
+        Some(a) if a == super::userns::USERNS_ARG => super::userns::hold(),
         Some(a) if a == crate::network::HUB_ARG => {
             let socket = std::path::PathBuf::from(args.next().unwrap_or_default());
             crate::network::hub::run(&socket)
@@ -98,7 +101,12 @@ fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
         return Ok(0);
     };
     let cgroup = setup.cgroup.as_deref().map(open_cgroup).transpose()?;
-    namespaces::enter_all(setup.own_user_namespace()).map_err(|e| crate::error_chain(&e))?;
+    // Rootless: the run's user namespace first, so that the container's
+    // own is nested in it and the hub (also in it) can reach the container.
+    if let Some(run) = &setup.run_user_ns {
+        super::userns::join(&run.path)?;
+    }
+    namespaces::enter_all(setup.user_map()).map_err(|e| crate::error_chain(&e))?;
     // A change of credentials may clear the parent death signal; set it again.
     prctl::set_pdeathsig(Signal::SIGKILL)
         .map_err(|e| format!("failed to set the parent death signal: {e}"))?;

@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod rootfs;
 pub mod rundir;
 mod snapshot;
+pub mod userns;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -94,6 +95,9 @@ pub enum ContainerError {
     /// The run directory could not be made.
     #[error("failed to prepare the run directory: {0}")]
     RunDir(String),
+    /// Rootless: the run's user namespace could not be made.
+    #[error("{0}")]
+    UserNamespace(String),
     /// A host-side step failed.
     #[error("failed to {what} {}", path.display())]
     Host {
@@ -190,7 +194,8 @@ impl Container {
             .as_ref()
             .map(|d| d.path().to_owned())
             .unwrap_or_default();
-        let setup = setup_for(rootfs, &case_dir, &container.cgroups, options);
+        let mut setup = setup_for(rootfs, &case_dir, &container.cgroups, options);
+        setup.run_user_ns = run_user_ns(&exe)?;
         container.build(&setup)?;
         debug!(id = %container.id, micros = started.elapsed().as_micros() as u64, "container ready");
         Ok(container)
@@ -540,7 +545,22 @@ fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Option
         compat32: options.compat32,
         net_admin: options.net_admin,
         binfmt: options.binfmt.clone(),
+        run_user_ns: None,
     }
+}
+
+/// Rootless: the run's user namespace, for the helper to enter first.
+fn run_user_ns(exe: &Path) -> Result<Option<protocol::RunUserNs>> {
+    if !userns::rootless() {
+        return Ok(None);
+    }
+    let run = userns::RunUserNs::current(exe).map_err(ContainerError::UserNamespace)?;
+    let (uids, gids) = run.mapping().extents();
+    Ok(Some(protocol::RunUserNs {
+        path: run.path(),
+        uids,
+        gids,
+    }))
 }
 
 pub(crate) fn helper_exe(options: &Options) -> Result<PathBuf> {

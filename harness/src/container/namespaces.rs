@@ -6,11 +6,14 @@
 //! entered by pid 1 itself, once it sits in the case's cgroup, so that this
 //! cgroup is the root it sees.
 //!
-//! The user namespace is entered only by containers that own a binfmt_misc
-//! instance (emulated images); its maps send every uid and gid to itself,
-//! so root inside is root on files, but capabilities count only for what
-//! the namespace owns. A process may not write such maps for itself: a
-//! child forked before the unshare writes them from the parent namespace.
+//! The user namespace is entered by containers that own a binfmt_misc
+//! instance (emulated images) and by every container of a rootless run
+//! (whose helper is then already in the run's user namespace, see
+//! `userns`); its maps send every uid and gid of the parent namespace to
+//! itself, so root inside is the parent's root on files, but capabilities
+//! count only for what the namespace owns. A process may not write such
+//! maps for itself: a child forked before the unshare writes them from the
+//! parent namespace.
 
 use nix::sched::{unshare, CloneFlags};
 use std::io::{Read, Write};
@@ -30,8 +33,18 @@ pub const ORDER: &[(CloneFlags, &str)] = &[
 /// Entered by pid 1 after the fork, from inside the case's cgroup.
 pub const IN_PID1: &[(CloneFlags, &str)] = &[(CloneFlags::CLONE_NEWCGROUP, "cgroup")];
 
-/// Every id mapped to itself: `/proc/1/uid_map` of the host.
-const IDENTITY_MAP: &str = "0 0 4294967295\n";
+/// Extents (first id, count) of ids mapped to themselves, as a map file
+/// takes them (`(0, u32::MAX)`: every id, as in the host's
+/// `/proc/1/uid_map`).
+fn identity_map(extents: &[(u32, u32)]) -> String {
+    extents
+        .iter()
+        .map(|(first, count)| format!("{first} {first} {count}\n"))
+        .collect()
+}
+
+/// Uid and gid extents of a user namespace's identity maps.
+pub type Extents = (Vec<(u32, u32)>, Vec<(u32, u32)>);
 
 /// A namespace could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +56,15 @@ pub struct NamespaceError {
 }
 
 /// Unshare every namespace in [`ORDER`], the user namespace only when
-/// `user` is set. The caller must be single-threaded, and must then fork:
-/// its child is pid 1 of the new pid namespace.
-pub fn enter_all(user: bool) -> Result<(), NamespaceError> {
+/// `user` gives its extents (uids, gids mapped to themselves). The caller
+/// must be single-threaded, and must then fork: its child is pid 1 of the
+/// new pid namespace.
+pub fn enter_all(user: Option<Extents>) -> Result<(), NamespaceError> {
     for (flag, name) in ORDER {
         if *flag != CloneFlags::CLONE_NEWUSER {
             unshare_one(*flag, name)?;
-        } else if user {
-            enter_user_identity().map_err(|source| NamespaceError { name, source })?;
+        } else if let Some(extents) = &user {
+            enter_user_identity(extents).map_err(|source| NamespaceError { name, source })?;
         }
     }
     Ok(())
@@ -75,14 +89,14 @@ fn unshare_one(flag: CloneFlags, name: &'static str) -> Result<(), NamespaceErro
 /// itself. A child forked first waits on a pipe until the unshare is done,
 /// writes the maps from the parent namespace (the kernel allows a full map
 /// only from there) and exits; its status says whether it could.
-fn enter_user_identity() -> std::io::Result<()> {
+fn enter_user_identity((uids, gids): &Extents) -> std::io::Result<()> {
     let parent = std::process::id();
     let (mut ready_rx, mut ready_tx) = std::io::pipe()?;
     let Some(mapper) = syscall::fork_single_threaded(None)? else {
         drop(ready_tx);
         let mut byte = [0u8; 1];
         let code = match ready_rx.read_exact(&mut byte) {
-            Ok(()) => write_identity_maps(parent).map_or(1, |()| 0),
+            Ok(()) => write_identity_maps(parent, uids, gids).map_or(1, |()| 0),
             Err(_) => 2,
         };
         syscall::exit_now(code);
@@ -103,9 +117,9 @@ fn enter_user_identity() -> std::io::Result<()> {
     }
 }
 
-fn write_identity_maps(pid: u32) -> std::io::Result<()> {
-    std::fs::write(format!("/proc/{pid}/uid_map"), IDENTITY_MAP)?;
-    std::fs::write(format!("/proc/{pid}/gid_map"), IDENTITY_MAP)
+fn write_identity_maps(pid: u32, uids: &[(u32, u32)], gids: &[(u32, u32)]) -> std::io::Result<()> {
+    std::fs::write(format!("/proc/{pid}/uid_map"), identity_map(uids))?;
+    std::fs::write(format!("/proc/{pid}/gid_map"), identity_map(gids))
 }
 
 fn wait_exit(pid: libc::pid_t) -> std::io::Result<i32> {
@@ -123,6 +137,12 @@ fn wait_exit(pid: libc::pid_t) -> std::io::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_maps_keep_each_extent() {
+        assert_eq!(identity_map(&[(0, u32::MAX)]), "0 0 4294967295\n");
+        assert_eq!(identity_map(&[(0, 1), (1, 65536)]), "0 0 1\n1 1 65536\n");
+    }
 
     #[test]
     fn user_namespace_first_pid_namespace_last() {

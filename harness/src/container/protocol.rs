@@ -51,13 +51,40 @@ pub struct Setup {
     /// owns the binfmt_misc instance the emulator is registered in.
     #[serde(default)]
     pub binfmt: Option<Binfmt>,
+    /// Rootless mode: the run's user namespace, which the helper enters
+    /// before it creates the container's own inside it.
+    #[serde(default)]
+    pub run_user_ns: Option<RunUserNs>,
+}
+
+/// The run's user namespace (rootless mode, see `userns`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunUserNs {
+    /// `/proc/<holder>/ns/user`.
+    pub path: String,
+    /// Its uid extents, as (first id, count).
+    pub uids: Vec<(u32, u32)>,
+    /// Its gid extents, as (first id, count).
+    pub gids: Vec<(u32, u32)>,
 }
 
 impl Setup {
-    /// Whether the container gets a user namespace of its own: only an
-    /// emulated image does, for its binfmt_misc instance.
+    /// Whether the container gets a user namespace of its own: an
+    /// emulated image does, for its binfmt_misc instance, and so does
+    /// every container of a rootless run.
     pub fn own_user_namespace(&self) -> bool {
-        self.binfmt.is_some()
+        self.user_map().is_some()
+    }
+
+    /// The uid and gid extents (first id, count) the container's own
+    /// user namespace maps to themselves: the run's (rootless), else
+    /// every id of the host.
+    pub fn user_map(&self) -> Option<(Vec<(u32, u32)>, Vec<(u32, u32)>)> {
+        match (&self.run_user_ns, &self.binfmt) {
+            (Some(run), _) => Some((run.uids.clone(), run.gids.clone())),
+            (None, Some(_)) => Some((vec![(0, u32::MAX)], vec![(0, u32::MAX)])),
+            (None, None) => None,
+        }
     }
 }
 

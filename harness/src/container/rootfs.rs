@@ -504,6 +504,7 @@ mod tests {
             net_admin: false,
             tmp_bytes: 1 << 20,
             binfmt: None,
+            run_user_ns: None,
         }
     }
 

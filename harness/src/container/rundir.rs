@@ -29,7 +29,8 @@ pub struct RunDir {
 static CURRENT: OnceLock<Result<RunDir, String>> = OnceLock::new();
 
 /// Default base directory: `$WRTEST_RUN_DIR`, else `/run/wrtest` for root,
-/// else `$XDG_RUNTIME_DIR/wrtest`, else the system temp dir.
+/// else `$XDG_RUNTIME_DIR/wrtest`, else `/tmp/wrtest-<uid>` (a directory of
+/// the user's own: the system's temp dir is shared with other users).
 pub fn base_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("WRTEST_RUN_DIR") {
         return dir.into();
@@ -37,9 +38,68 @@ pub fn base_dir() -> PathBuf {
     if nix::unistd::geteuid().is_root() {
         return "/run/wrtest".into();
     }
-    match std::env::var_os("XDG_RUNTIME_DIR") {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("wrtest"),
-        None => std::env::temp_dir().join("wrtest"),
+        None => std::env::temp_dir().join(format!("wrtest-{}", nix::unistd::geteuid())),
+    }
+}
+
+/// Create the base directory. Rootless, it must be the user's own and
+/// closed to others (it may sit in a shared temp dir).
+fn make_base(base: &Path) -> Result<(), RunDirError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if nix::unistd::geteuid().is_root() {
+        return std::fs::create_dir_all(base).map_err(|e| RunDirError::new("create", base, e));
+    }
+    let made = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(base);
+    made.map_err(|e| RunDirError::new("create", base, e))?;
+    let meta = std::fs::symlink_metadata(base).map_err(|e| RunDirError::new("stat", base, e))?;
+    let uid = nix::unistd::geteuid().as_raw();
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o022 != 0 {
+        let why = io::Error::other(format!(
+            "it is not a directory of uid {uid} closed to others (set WRTEST_RUN_DIR or XDG_RUNTIME_DIR to one)"
+        ));
+        return Err(RunDirError::new("use", base, why));
+    }
+    Ok(())
+}
+
+/// The parent of the runs' cgroups: `<unified>/wrtest` for root. Rootless,
+/// none: moving a process into a cgroup needs write access to the
+/// `cgroup.procs` of the common ancestor of where it is and where it goes,
+/// which a user has only inside a subtree delegated to it (as systemd's
+/// `Delegate=` does), and wrtest does not manage such a subtree.
+fn cgroup_base() -> Option<PathBuf> {
+    if super::userns::rootless() {
+        return None;
+    }
+    cgroup::unified_root().map(|r| r.join("wrtest"))
+}
+
+/// Say once which limits a run cannot enforce, and why.
+fn warn_unenforced(cgroups: Option<&Path>, controllers: &[Controller]) {
+    if super::userns::rootless() {
+        warn!(
+            "rootless: no cgroup is delegated to uid {}, so the pids, memory and cpus limits are not enforced and teardown relies on the pid namespace alone; tmp and layer sizes (tmpfs) and timeouts still apply",
+            nix::unistd::geteuid()
+        );
+        return;
+    }
+    if cgroups.is_none() {
+        warn!("no writable cgroup v2 hierarchy: teardown relies on the pid namespace alone");
+    }
+    let missing: Vec<&str> = limits::CONTROLLERS
+        .into_iter()
+        .filter(|c| !controllers.iter().any(|k| k.name == *c))
+        .collect();
+    if !missing.is_empty() {
+        warn!(
+            "cgroup controllers unavailable, so these limits are not enforced: {}",
+            missing.join(", ")
+        );
     }
 }
 
@@ -55,17 +115,11 @@ impl RunDir {
     fn create(base: &Path) -> Result<RunDir, RunDirError> {
         super::helper::refuse_if_stray_helper()
             .map_err(|e| RunDirError::new("start a run in", base, io::Error::other(e)))?;
-        if !nix::unistd::geteuid().is_root() {
-            let why = io::Error::other(
-                "wrtest must run as root (rootless mode is not supported yet): run it with sudo",
-            );
-            return Err(RunDirError::new("start a run in", base, why));
-        }
         let name = format!("run-{}", std::process::id());
-        std::fs::create_dir_all(base).map_err(|e| RunDirError::new("create", base, e))?;
+        make_base(base)?;
         // Held while cleaning and creating, so no run is seen half made.
         let _guard = base_lock(base)?;
-        let cgroup_base = cgroup::unified_root().map(|r| r.join("wrtest"));
+        let cgroup_base = cgroup_base();
         clean_stale(base, cgroup_base.as_deref());
         let dir = base.join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| RunDirError::new("create", &dir, e))?;
@@ -73,21 +127,13 @@ impl RunDir {
         let cgroups = cgroup_base
             .map(|b| b.join(&name))
             .filter(|p| std::fs::create_dir_all(p).is_ok());
-        if cgroups.is_none() {
-            warn!("no writable cgroup v2 hierarchy: teardown relies on the pid namespace alone");
-        }
-        let controllers = limits::discover(cgroups.as_deref(), &name);
+        let controllers = if super::userns::rootless() {
+            Vec::new()
+        } else {
+            limits::discover(cgroups.as_deref(), &name)
+        };
         record_v1_dirs(&dir, &controllers)?;
-        let missing: Vec<&str> = limits::CONTROLLERS
-            .into_iter()
-            .filter(|c| !controllers.iter().any(|k| k.name == *c))
-            .collect();
-        if !missing.is_empty() {
-            warn!(
-                "cgroup controllers unavailable, so these limits are not enforced: {}",
-                missing.join(", ")
-            );
-        }
+        warn_unenforced(cgroups.as_deref(), &controllers);
         // Test binaries with libtest's own main never call `finish`.
         if let Err(e) = crate::syscall::at_exit(finish_at_exit) {
             warn!("failed to register the run directory's cleanup at exit: {e}");
@@ -120,6 +166,7 @@ impl RunDir {
     pub fn finish() {
         super::pool::shutdown();
         crate::network::shutdown();
+        super::userns::shutdown();
         if let Some(Ok(run)) = CURRENT.get() {
             let mut removed = true;
             if let Some(cg) = &run.cgroups {
@@ -231,6 +278,11 @@ pub fn clean_stale(base: &Path, cgroup_base: Option<&Path>) -> usize {
 /// signal's): every `run-*` below the wrtest cgroup directories whose run
 /// directory is not live.
 fn remove_orphan_cgroups(base: &Path, cgroup_base: Option<&Path>) {
+    // Rootless runs have no cgroups; the ones there belong to root's runs,
+    // whose directories are elsewhere.
+    if super::userns::rootless() {
+        return;
+    }
     let parents = cgroup_base
         .map(Path::to_owned)
         .into_iter()

@@ -61,7 +61,15 @@ fn start(exe: &Path) -> Result<Hub> {
     };
     let run = RunDir::current().map_err(failed)?;
     let socket = run.path().join("hub.sock");
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    // Rootless: the hub enters the run's user namespace, which the
+    // containers' own are nested in, so it may reach their network
+    // namespaces.
+    if crate::container::userns::rootless() {
+        let userns = crate::container::userns::RunUserNs::current(exe).map_err(failed)?;
+        command.env(crate::container::userns::USERNS_ENV, userns.path());
+    }
+    let mut child = command
         .arg(HUB_ARG)
         .arg(&socket)
         .stdin(Stdio::piped())
@@ -132,7 +140,9 @@ impl Link {
     /// Serve the files in `dir` over HTTP from the hub, for as long as the
     /// link lives; returns the URL the case reaches them at.
     pub fn serve(&mut self, dir: &Path) -> Result<String> {
-        match self.ask(&Request::Serve { dir: dir.to_owned() })? {
+        match self.ask(&Request::Serve {
+            dir: dir.to_owned(),
+        })? {
             Answer::Serving(path) => Ok(format!("http://{}:{FILES_PORT}{path}", self.info.hub)),
             other => Err(unexpected(other)),
         }

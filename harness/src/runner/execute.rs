@@ -92,7 +92,7 @@ fn run_steps(ctx: &Context, run: &CaseRun, notes: &mut Vec<String>) -> Result<Ca
     let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options_for(case))
         .map_err(|e| setup_failure(&e))?;
     let result = in_container(ctx, run, &mut bed, notes);
-    let result = result.map_err(|message| with_notes(message, notes));
+    let result = result.map_err(|message| with_ids_hint(with_notes(message, notes)));
     if let (Err(message), Some(dir)) = (&result, ctx.recorder.artifacts_dir()) {
         save_artifacts(dir, run, &mut bed, message);
     }
@@ -109,6 +109,17 @@ fn with_notes(message: String, notes: &[String]) -> String {
         Some((first, rest)) => format!("{first}\n{listed}{rest}"),
         None => format!("{message}\n{listed}"),
     }
+}
+
+/// Rootless with only the user mapped: a failure that shows an EINVAL
+/// (what chown or setuid to an unmapped id gives) says how to add ranges.
+fn with_ids_hint(message: String) -> String {
+    use crate::container::userns::{ranges_hint, Mapping, RunUserNs};
+    let single = RunUserNs::started().is_some_and(|r| r.mapping() == Mapping::Single);
+    if !single || !message.contains("Invalid argument") {
+        return message;
+    }
+    with_note(&message, &format!("\n- {}", ranges_hint()))
 }
 
 /// Put a note (`\n- ...`) after the list of mismatches, before the
@@ -165,11 +176,12 @@ fn save_artifacts(dir: &std::path::Path, run: &CaseRun, bed: &mut Testbed, messa
     } else {
         None
     };
-    let written = crate::report::write_case_artifacts(dir, &run.name, message, &changes)
-        .and_then(|case_dir| match log {
+    let written = crate::report::write_case_artifacts(dir, &run.name, message, &changes).and_then(
+        |case_dir| match log {
             Some(log) => std::fs::write(case_dir.join("logread.txt"), log),
             None => Ok(()),
-        });
+        },
+    );
     if let Err(e) = written {
         tracing::warn!(
             "failed to keep the artifacts of {} in {}: {e}",
@@ -254,7 +266,11 @@ fn publish_feed(case: &Case, bed: &mut Testbed) -> Result<(), String> {
     }
     let refs: Vec<PackageRef> = case.feed.iter().map(|p| p.value.clone()).collect();
     let published = bed
-        .publish_feed_with(&refs, &case.feed_options, std::time::Duration::from_secs(120))
+        .publish_feed_with(
+            &refs,
+            &case.feed_options,
+            std::time::Duration::from_secs(120),
+        )
         .map_err(|e| setup_failure(&e))?;
     let Some(update) = published.update.filter(|u| !u.succeeded()) else {
         return Ok(());

@@ -13,17 +13,25 @@ use wrtest::{Project, Testbed};
 /// The image most tests run on.
 pub const IMAGE: &str = "openwrt-19.07.5-x86-64";
 
-/// The repository root.
+/// The repository root; `$WRTEST_TEST_ROOT` names a copy of it (CI runs
+/// some test binaries as users who cannot read the clone).
 pub fn root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WRTEST_TEST_ROOT") {
+        return dir.into();
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_owned()
 }
 
-/// The `wrtest` binary built for these tests.
+/// The `wrtest` binary built for these tests; `$WRTEST_TEST_BIN` names a
+/// copy of it.
 pub fn wrtest_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_wrtest"))
+    match std::env::var_os("WRTEST_TEST_BIN") {
+        Some(bin) => bin.into(),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_wrtest")),
+    }
 }
 
 /// Container options with the `wrtest` binary as helper.

@@ -7,7 +7,8 @@
 //! is anonymous (nothing under /run/netns) and nothing is added to the
 //! host's, so when the hub ends, the kernel removes every link with it. It
 //! ends when the harness closes its standard input, which includes the
-//! harness dying.
+//! harness dying. In a rootless run it first enters the run's user
+//! namespace (see `container::userns`).
 
 mod files;
 pub(crate) mod links;
@@ -52,6 +53,11 @@ pub(crate) fn run(socket: &Path) -> ! {
 /// still has one thread), bring up its loopback, start the file server,
 /// listen, and tell the harness.
 fn start(socket: &Path) -> Result<(UnixListener, Arc<Hub>), String> {
+    // Rootless: the run's user namespace first, so the network namespace
+    // made next is owned by it, and so are (through their own) the cases'.
+    if let Some(path) = std::env::var_os(crate::container::userns::USERNS_ENV) {
+        crate::container::userns::join(&path.to_string_lossy())?;
+    }
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
         .map_err(|e| format!("failed to create the hub's network namespace: {e}"))?;
     crate::syscall::interface_up("lo").map_err(|e| format!("failed to bring up lo: {e}"))?;
@@ -124,9 +130,11 @@ impl Connection {
                 }
                 Err(e) => Answer::Failed(e),
             },
-            Request::Http { port, path, timeout_ms } => {
-                self.probe(|case| probes::http(case, port, &path, ms(timeout_ms)))
-            }
+            Request::Http {
+                port,
+                path,
+                timeout_ms,
+            } => self.probe(|case| probes::http(case, port, &path, ms(timeout_ms))),
             Request::Tcp { port, timeout_ms } => {
                 self.probe(|case| probes::tcp(case, port, ms(timeout_ms)))
             }
