@@ -269,7 +269,7 @@ pub fn ranges_hint() -> String {
         .flatten()
         .map_or_else(|| nix::unistd::getuid().to_string(), |u| u.name);
     format!(
-        "containers of this rootless run map only your own uid (as root): a chown or setuid to another user fails with EINVAL (\"Invalid argument\"); give {name} subordinate ids with `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}` (and install newuidmap, Debian's uidmap package), then run again"
+        "this rootless run maps only your own uid and gid (as root) into containers: other users and groups do not exist there, so a chown or setuid to one fails with EINVAL (\"Invalid argument\"), setgroups is refused, and daemons that run as their own user (dnsmasq, logd) do not start; give {name} subordinate ids with `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}` (newuidmap and newgidmap, from Debian's uidmap package, must be installed), then run again"
     )
 }
 

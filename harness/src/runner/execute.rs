@@ -92,7 +92,8 @@ fn run_steps(ctx: &Context, run: &CaseRun, notes: &mut Vec<String>) -> Result<Ca
     let mut bed = Testbed::start(ctx.project.clone(), image.clone(), &options_for(case))
         .map_err(|e| setup_failure(&e))?;
     let result = in_container(ctx, run, &mut bed, notes);
-    let result = result.map_err(|message| with_ids_hint(with_notes(message, notes)));
+    let result = result.map_err(|message| with_notes(message, notes));
+    let result = result.map_err(|message| with_ids_hint(message, &mut bed));
     if let (Err(message), Some(dir)) = (&result, ctx.recorder.artifacts_dir()) {
         save_artifacts(dir, run, &mut bed, message);
     }
@@ -111,15 +112,39 @@ fn with_notes(message: String, notes: &[String]) -> String {
     }
 }
 
-/// Rootless with only the user mapped: a failure that shows an EINVAL
-/// (what chown or setuid to an unmapped id gives) says how to add ranges.
-fn with_ids_hint(message: String) -> String {
+/// What a case shows when it needed ids a single-id mapping lacks: chown
+/// and setuid to an unmapped id give EINVAL, setgroups is refused, and
+/// procd runs some daemons as their own user.
+const ID_SYMPTOMS: &[&str] = &[
+    "Invalid argument",
+    "change user-id",
+    "change group-id",
+    "setgroups",
+    "\"user\": \"",
+];
+
+/// Rootless with only the user mapped, every failure says how to add
+/// subordinate ids: for certain when it shows one of the [`ID_SYMPTOMS`]
+/// (in its text, the container's log or procd's services), else as a
+/// possible cause (a daemon that drops to its own user and exits may
+/// leave no trace: logd itself does so on 22.03).
+fn with_ids_hint(message: String, bed: &mut Testbed) -> String {
     use crate::container::userns::{ranges_hint, Mapping, RunUserNs};
     let single = RunUserNs::started().is_some_and(|r| r.mapping() == Mapping::Single);
-    if !single || !message.contains("Invalid argument") {
+    if !single {
         return message;
     }
-    with_note(&message, &format!("\n- {}", ranges_hint()))
+    let evidence = bed
+        .sh("logread 2>/dev/null | tail -n 200; ubus call service list 2>/dev/null")
+        .map(|out| out.stdout_text())
+        .unwrap_or_default();
+    let shows = |text: &str| ID_SYMPTOMS.iter().any(|s| text.contains(s));
+    let lead = if shows(&message) || shows(&evidence) {
+        "this case needs more ids than the run has"
+    } else {
+        "if this case needs users or groups other than root, that is why it failed"
+    };
+    with_note(&message, &format!("\n- {lead}: {}", ranges_hint()))
 }
 
 /// Put a note (`\n- ...`) after the list of mismatches, before the
