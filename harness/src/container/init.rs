@@ -53,6 +53,10 @@ fn build(setup: &Setup) -> Result<Pid1, String> {
     syscall::interface_up("lo").map_err(|e| format!("failed to bring up lo: {e}"))?;
     quiet_stdio().map_err(|e| format!("failed to point stdio at /dev/null: {e}"))?;
     let reaper = child_signals().map_err(|e| format!("failed to watch SIGCHLD: {e}"))?;
+    if let Some(n) = setup.nproc {
+        syscall::limit_processes(n)
+            .map_err(|e| format!("failed to limit the container to {n} processes per user: {e}"))?;
+    }
     super::privileges::restrict(setup.compat32, setup.net_admin)?;
     Ok(Pid1 { reaper, upper })
 }

@@ -55,6 +55,11 @@ pub struct Setup {
     /// before it creates the container's own inside it.
     #[serde(default)]
     pub run_user_ns: Option<RunUserNs>,
+    /// Rootless, without a pids cgroup: most processes of each user of
+    /// the container (`RLIMIT_NPROC`, which the kernel counts per user
+    /// namespace, so per container).
+    #[serde(default)]
+    pub nproc: Option<u64>,
 }
 
 /// The run's user namespace (rootless mode, see `userns`).

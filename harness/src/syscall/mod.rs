@@ -64,6 +64,19 @@ pub fn fork_single_threaded(
     }
 }
 
+/// Limit the processes of this process's real uid, in its user namespace,
+/// to `n` (soft and hard `RLIMIT_NPROC`), for it and its children.
+pub fn limit_processes(n: u64) -> io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: n,
+        rlim_max: n,
+    };
+    // SAFETY: setrlimit reads the struct it is given, which lives across
+    // the call; it changes only this process's limits.
+    check(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &limit) })?;
+    Ok(())
+}
+
 /// End this process at once, without running exit handlers or flushing
 /// anything: for a child forked only to do one step.
 pub fn exit_now(code: i32) -> ! {
