@@ -19,10 +19,7 @@ fn booted(image: &str) -> wrtest::Testbed {
     for s in &booted.scripts {
         eprintln!("  {} {:?}", s.name, s.took);
     }
-    assert!(
-        booted.scripts.iter().any(|s| s.name.ends_with("log")),
-        "{booted:?}"
-    );
+    assert!(booted.scripts.iter().any(|s| s.name.ends_with("log")), "{booted:?}");
     bed
 }
 

@@ -73,6 +73,11 @@ pub struct Report {
 
 /// Run the benchmark.
 pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Error> {
+    if crate::container::userns::rootless() {
+        return Err(Error::Unsupported(
+            "wrtest bench needs root: its baselines are chroots made with mknod and chroot(2), which a user cannot use outside a user namespace; containers themselves run rootless".into(),
+        ));
+    }
     let image = project.image(&options.image)?;
     crate::testbed::check_runnable(&image, &project.config)?;
     let ipk = project.package_file(&PackageRef::Fixture("tiny".into()))?;

@@ -459,10 +459,7 @@ mod tests {
         let unknown = "Unknown package 'simet-lmapd'.\nCollected errors:\n \
                        * opkg_install_cmd: Cannot install package simet-lmapd.\n";
         let problems = parse(unknown);
-        let found = problems
-            .iter()
-            .find(|p| p.kind == ErrorKind::UnknownPackage)
-            .unwrap();
+        let found = problems.iter().find(|p| p.kind == ErrorKind::UnknownPackage).unwrap();
         assert_eq!(found.package.as_deref(), Some("simet-lmapd"));
         let corrupt = "Collected errors:\n * opkg_install_pkg: Package zlib sha256sum mismatch. \
                        Either the opkg or the package index are corrupt. Try 'opkg update'.\n";

@@ -73,13 +73,10 @@ fn service(c: &mut Container, name: &str) -> Result<Result<(), String>, Containe
 
 /// Whether procd's service list has a running instance of `name`.
 pub(crate) fn running_instances(list: &str, name: &str) -> Result<(), String> {
-    let parsed: serde_json::Value =
-        serde_json::from_str(list).map_err(|e| format!("unreadable service list ({e})"))?;
+    let parsed: serde_json::Value = serde_json::from_str(list)
+        .map_err(|e| format!("unreadable service list ({e})"))?;
     let Some(service) = parsed.get(name) else {
-        let known: Vec<&String> = parsed
-            .as_object()
-            .map(|o| o.keys().collect())
-            .unwrap_or_default();
+        let known: Vec<&String> = parsed.as_object().map(|o| o.keys().collect()).unwrap_or_default();
         return Err(format!("procd knows no service {name}; it knows {known:?}"));
     };
     let instances = service.get("instances").and_then(|i| i.as_object());
@@ -170,9 +167,7 @@ mod tests {
         let list = r#"{"dropbear":{"instances":{"instance1":{"running":true,"pid":9}}},
                        "cron":{},"uhttpd":{"instances":{"instance1":{"running":false}}}}"#;
         assert_eq!(running_instances(list, "dropbear"), Ok(()));
-        assert!(running_instances(list, "cron")
-            .unwrap_err()
-            .contains("no running instance"));
+        assert!(running_instances(list, "cron").unwrap_err().contains("no running instance"));
         assert!(running_instances(list, "uhttpd").is_err());
         let unknown = running_instances(list, "sshd").unwrap_err();
         assert!(unknown.contains("knows no service sshd"), "{unknown}");

@@ -46,9 +46,7 @@ impl Files {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PathBuf>> {
-        self.dirs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.dirs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn answer(&self, request: tiny_http::Request) {
