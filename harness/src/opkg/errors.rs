@@ -128,7 +128,19 @@ pub fn parse(output: &str) -> Vec<Problem> {
     let before_block = output.split("Collected errors:").next().unwrap_or("");
     problems.extend(before_block.lines().filter_map(loose_line));
     demote_misleading_architecture(&mut problems);
+    drop_misleading_unknown(&mut problems);
     problems
+}
+
+/// opkg calls a package file whose dependency is missing an "Unknown
+/// package" as well; the missing dependency is the problem.
+fn drop_misleading_unknown(problems: &mut Vec<Problem>) {
+    let missing: HashSet<Option<String>> = problems
+        .iter()
+        .filter(|p| p.kind == ErrorKind::MissingDependency)
+        .map(|p| p.package.clone())
+        .collect();
+    problems.retain(|p| !(p.kind == ErrorKind::UnknownPackage && missing.contains(&p.package)));
 }
 
 /// Newer opkg follows "cannot find dependency" with "incompatible with the
@@ -461,6 +473,9 @@ mod tests {
         let problems = parse(unknown);
         let found = problems.iter().find(|p| p.kind == ErrorKind::UnknownPackage).unwrap();
         assert_eq!(found.package.as_deref(), Some("simet-lmapd"));
+        let file_without_dependency = "Unknown package 'libxml2-utils'.\nCollected errors:\n \
+            * pkg_hash_check_unresolved: cannot find dependency libxml2 for libxml2-utils\n";
+        assert!(parse(file_without_dependency).iter().all(|p| p.kind != ErrorKind::UnknownPackage));
         let corrupt = "Collected errors:\n * opkg_install_pkg: Package zlib sha256sum mismatch. \
                        Either the opkg or the package index are corrupt. Try 'opkg update'.\n";
         let problems = parse(corrupt);
