@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod apk;
 pub mod bench;
 pub mod compat;
 pub mod container;
