@@ -11,8 +11,8 @@
 //! - [`image`], [`container`], [`opkg`], [`ipk`]: the layers below.
 //!
 //! # Known limitations
-//! - Foreign-architecture images (qemu-user) and apk images (OpenWrt 25.12)
-//!   are recognised and refused with a clear message.
+//! - apk images (OpenWrt 25.12) are recognised and refused with a clear
+//!   message.
 //! - The harness must run as root; rootless mode is not there yet.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
@@ -21,6 +21,7 @@ pub mod apk;
 pub mod bench;
 pub mod compat;
 pub mod container;
+pub mod emulation;
 mod error;
 pub mod feed;
 pub mod fixtures;

@@ -20,6 +20,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::container::{Container, Node, Options, Output};
+use crate::emulation::{self, Runner};
 use crate::fixtures::Fixtures;
 use crate::image::{self, Config, PackageManager, Prepared};
 use crate::lifecycle::{self, LifecycleReport, Snapshot};
@@ -158,11 +159,8 @@ impl Testbed {
         image: Prepared,
         options: &Options,
     ) -> Result<Testbed, Error> {
-        check_runnable(&image)?;
-        let options = Options {
-            compat32: image.meta.elf_machine != crate::image::host_elf_machine(),
-            ..options.clone()
-        };
+        let runner = check_runnable(&image, &project.config)?;
+        let options = options_for(&runner, options);
         let container = Container::start(&image.rootfs, &options)?;
         Ok(Testbed {
             project,
@@ -417,28 +415,45 @@ pub struct LifecycleRun {
     pub report: Option<LifecycleReport>,
 }
 
-/// Refuse an image whose binaries this host cannot execute, before starting it.
-pub fn check_runnable(image: &Prepared) -> Result<(), Error> {
+/// How the host runs `image`, or a refusal naming the image, its
+/// architecture and, when no emulator was found, every path looked at.
+pub fn check_runnable(image: &Prepared, config: &Config) -> Result<Runner, Error> {
+    let runner = emulation::runner_for(&image.meta, &emulation::search_dirs(config));
     let apk = match image.meta.package_manager {
         PackageManager::Apk => "; it also manages packages with apk (OpenWrt 25.12 and later), which wrtest does not drive yet",
         PackageManager::Opkg => "",
     };
-    if image.meta.runs_natively() && apk.is_empty() {
-        return Ok(());
+    if apk.is_empty() {
+        if let Ok(runner) = runner {
+            return Ok(runner);
+        }
     }
-    let arch = if image.meta.runs_natively() {
-        String::new()
-    } else {
-        format!(
-            " is built for {} (ELF machine {}), which this {} host cannot run without qemu-user, not driven by wrtest yet",
+    let arch = match runner {
+        Ok(_) => String::new(),
+        Err(e) => format!(
+            " is built for {} (ELF machine {}), which this {} host runs only through qemu-user: {}",
             image.meta.arch,
             image.meta.elf_machine,
-            std::env::consts::ARCH
-        )
+            std::env::consts::ARCH,
+            crate::error_chain(&e),
+        ),
     };
     Err(Error::Unsupported(format!(
         "image {} ({}){arch}{apk}",
         image.id,
         image.tarball.display()
     )))
+}
+
+/// The container options for a runner: 32-bit images get no seccomp
+/// filter, emulated ones their emulator's registration.
+pub fn options_for(runner: &Runner, options: &Options) -> Options {
+    Options {
+        compat32: *runner == Runner::Compat32,
+        binfmt: match runner {
+            Runner::Emulated(e) => Some(e.binfmt.clone()),
+            _ => None,
+        },
+        ..options.clone()
+    }
 }

@@ -509,19 +509,56 @@ fn zero_test_threads_is_refused_not_a_hang() {
 }
 
 #[test]
-fn an_image_the_host_cannot_run_is_bad_input() {
-    let out = wrtest(&[
-        "run",
-        "--image",
-        "openwrt-19.07.7-aarch64",
-        "package-tests/suites/hello.toml",
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+fn a_foreign_image_without_an_emulator_is_bad_input_naming_what_was_looked_at() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(common::wrtest_bin())
+        .args([
+            "run",
+            "--image",
+            "openwrt-19.07.7-aarch64",
+            "package-tests/suites/hello.toml",
+        ])
+        .env("WRTEST_QEMU_DIR", empty.path())
+        .current_dir(common::root())
+        .output()
+        .expect("wrtest runs");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    let looked = empty.path().join("qemu-aarch64-static (missing)");
+    for part in [
+        "image openwrt-19.07.7-aarch64 (",
+        "is built for aarch64_generic (ELF machine 183)",
+        "runs only through qemu-user: no static qemu-aarch64 emulator found; looked at: ",
+        &looked.display().to_string(),
+    ] {
+        assert!(said.contains(part), "{part:?} missing from {said}");
+    }
+}
+
+#[test]
+fn images_says_how_each_image_runs() {
+    let out = wrtest(&["images"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let line = |id: &str| {
+        said.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} not listed: {said}"))
+            .to_owned()
+    };
     assert!(
-        text(&out).contains("cannot run without qemu-user"),
-        "{}",
-        text(&out)
+        line("openwrt-19.07.5-x86-64 ").contains(" native "),
+        "{said}"
     );
+    assert!(
+        line("openwrt-18.06.1-i386 ").contains(" native (32-bit) "),
+        "{said}"
+    );
+    assert!(
+        line("openwrt-19.07.7-aarch64 ").contains(" qemu-aarch64 "),
+        "{said}"
+    );
+    assert!(said.contains("emulators: "), "{said}");
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn foreign_and_apk_images_are_recognised() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("cannot run without qemu-user") && err.contains("apk"),
+        err.contains("openwrt-25.12.0-rc5-aarch64") && err.contains("apk"),
         "{err}"
     );
 }

@@ -66,7 +66,7 @@ pub struct Report {
 /// Run the benchmark.
 pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Error> {
     let image = project.image(&options.image)?;
-    crate::testbed::check_runnable(&image)?;
+    crate::testbed::check_runnable(&image, &project.config)?;
     let ipk = project.package_file(&PackageRef::Fixture("tiny".into()))?;
     let disk = chroot::Chroot::prepare(&image, &ipk, &std::env::temp_dir())?;
     let memory = chroot::Chroot::prepare(&image, &ipk, Path::new("/dev/shm"))?;

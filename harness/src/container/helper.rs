@@ -5,7 +5,8 @@
 //! process unshares the namespaces and forks the container's pid 1 straight
 //! into the case's cgroup. The helper then only waits for pid 1 and exits with
 //! its status, so the harness knows the whole pid namespace is gone once the
-//! helper has been reaped.
+//! helper has been reaped. For an emulated image it first enters a user
+//! namespace of the container's own (see `namespaces`).
 
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -91,7 +92,10 @@ fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
         return Ok(0);
     };
     let cgroup = setup.cgroup.as_deref().map(open_cgroup).transpose()?;
-    namespaces::enter_all().map_err(|e| crate::error_chain(&e))?;
+    namespaces::enter_all(setup.own_user_namespace()).map_err(|e| crate::error_chain(&e))?;
+    // A change of credentials may clear the parent death signal; set it again.
+    prctl::set_pdeathsig(Signal::SIGKILL)
+        .map_err(|e| format!("failed to set the parent death signal: {e}"))?;
     let pid1 = syscall::fork_single_threaded(cgroup.as_ref().map(|f| f.as_fd()))
         .map_err(|e| format!("failed to fork pid 1 into its cgroup: {e}"))?;
     match pid1 {

@@ -61,6 +61,10 @@ pub struct Options {
     /// The image's binaries are 32-bit ones of the host's family (i386 on
     /// x86-64); see the README's security model.
     pub compat32: bool,
+    /// Run the image's binaries through this emulator, registered in the
+    /// container's own binfmt_misc instance (see the README's foreign
+    /// architectures).
+    pub binfmt: Option<protocol::Binfmt>,
     /// The binary to execute as the helper; default: `$WRTEST_HELPER`, else
     /// the running executable (whose `main` must call [`enter_if_requested`]).
     pub helper: Option<PathBuf>,
@@ -74,6 +78,7 @@ impl Default for Options {
             layer_bytes: 256 << 20,
             limits: Limits::default(),
             compat32: false,
+            binfmt: None,
             helper: None,
         }
     }
@@ -523,6 +528,7 @@ fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Option
             .map(|c| c.to_string_lossy().into_owned()),
         tmp_bytes: options.tmp_bytes,
         compat32: options.compat32,
+        binfmt: options.binfmt.clone(),
     }
 }
 

@@ -43,6 +43,30 @@ pub struct Setup {
     /// The image runs 32-bit binaries of the host's family (i386 on
     /// x86-64): no seccomp filter then (see `privileges`).
     pub compat32: bool,
+    /// The image's binaries run through this emulator. The container then
+    /// gets a user namespace of its own (mapping every id to itself), which
+    /// owns the binfmt_misc instance the emulator is registered in.
+    #[serde(default)]
+    pub binfmt: Option<Binfmt>,
+}
+
+impl Setup {
+    /// Whether the container gets a user namespace of its own: only an
+    /// emulated image does, for its binfmt_misc instance.
+    pub fn own_user_namespace(&self) -> bool {
+        self.binfmt.is_some()
+    }
+}
+
+/// An emulator to register in the container's own binfmt_misc instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binfmt {
+    /// The entry's name, e.g. `qemu-aarch64`: inside the container it is
+    /// `/proc/sys/fs/binfmt_misc/<name>`.
+    pub name: String,
+    /// The line written to `register`: magic, mask, the emulator's host
+    /// path and flags (`F`: opened at registration, before `pivot_root`).
+    pub registration: String,
 }
 
 /// A request from the harness to the container's pid 1.

@@ -4,13 +4,23 @@
 //! It runs inside the container's own mount namespace, in its pid 1, and
 //! reaches the kernel only through the [`Kernel`] trait, so the sequence can
 //! be checked without root by a fake that records calls. It must never touch
-//! a path outside the case directory before `pivot_root`.
+//! a path outside the case directory before `pivot_root`, except to bind
+//! the host's harmless device nodes and to open the emulator of an
+//! emulated image.
+//!
+//! An emulated image's container has a user namespace of its own (see
+//! `namespaces`), and this changes three steps: device nodes cannot be
+//! made there, so the host's are bound instead; the overlay keeps its
+//! metadata in `user.` extended attributes; and a binfmt_misc instance of
+//! that namespace is mounted on `/proc/sys/fs/binfmt_misc`, the emulator
+//! registered in it while its host path is still reachable, and the mount
+//! made read-only.
 
 use nix::mount::MsFlags;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::protocol::Setup;
+use super::protocol::{Binfmt, Setup};
 
 /// The kernel calls the root filesystem is built from.
 pub trait Kernel {
@@ -35,6 +45,10 @@ pub trait Kernel {
     fn exists(&self, path: &Path) -> bool;
     /// A handle on a directory that stays usable after `pivot_root`.
     fn open_dir(&self, path: &Path) -> io::Result<Option<std::fs::File>>;
+    /// Create an empty file (a mount point for a bound device).
+    fn create_file(&self, path: &Path) -> io::Result<()>;
+    /// Write `data` to an existing (kernel) file in one write.
+    fn write(&self, path: &Path, data: &str) -> io::Result<()>;
 }
 
 /// A failed step, with the path it was about.
@@ -100,12 +114,16 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<Option<std::fs::File>> {
     // the upper layer, on a sized tmpfs private to this mount namespace.
     let (upper, work) = mount_layer(k, Path::new(&setup.layer), setup.layer_bytes)?;
     let changes = at("open", &upper, k.open_dir(&upper))?;
-    let data = format!(
+    let mut data = format!(
         "lowerdir={},upperdir={},workdir={}",
         setup.lower,
         upper.display(),
         work.display()
     );
+    if setup.own_user_namespace() {
+        // trusted.* attributes need the host's CAP_SYS_ADMIN.
+        data.push_str(",userxattr");
+    }
     at(
         "mount overlay on",
         root,
@@ -113,8 +131,11 @@ pub fn build(k: &impl Kernel, setup: &Setup) -> Result<Option<std::fs::File>> {
     )?;
 
     mount_proc(k, root)?;
-    mount_dev(k, root)?;
+    mount_dev(k, root, setup.own_user_namespace())?;
     protect_proc(k, root)?;
+    if let Some(binfmt) = &setup.binfmt {
+        register_emulator(k, root, binfmt)?;
+    }
     mount_tmp(k, root, setup.tmp_bytes)?;
     mount_sys(k, root)?;
     at("pivot_root into", root, k.pivot_root(root))?;
@@ -192,8 +213,10 @@ fn protect_proc(k: &impl Kernel, root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A tmpfs `/dev` with only harmless nodes: no host disk or console is reachable.
-fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
+/// A tmpfs `/dev` with only harmless nodes: no host disk or console is
+/// reachable. In a user namespace of its own the nodes are the host's,
+/// bound one by one (no device node can be made there).
+fn mount_dev(k: &impl Kernel, root: &Path, bind: bool) -> Result<()> {
     let dev = root.join("dev");
     at("create", &dev, k.mkdir(&dev, 0o755))?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
@@ -204,11 +227,15 @@ fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
     )?;
     for (name, major, minor) in DEVICES {
         let node = dev.join(name);
-        at(
-            "create device",
-            &node,
-            k.mknod_char(&node, 0o666, *major, *minor),
-        )?;
+        if bind {
+            bind_device(k, name, &node)?;
+        } else {
+            at(
+                "create device",
+                &node,
+                k.mknod_char(&node, 0o666, *major, *minor),
+            )?;
+        }
     }
     mount_pts(k, &dev)?;
     for (target, name) in [
@@ -233,6 +260,37 @@ fn mount_dev(k: &impl Kernel, root: &Path) -> Result<()> {
             "mode=1777,size=1m",
         ),
     )
+}
+
+fn bind_device(k: &impl Kernel, name: &str, node: &Path) -> Result<()> {
+    let host = format!("/dev/{name}");
+    at("create", node, k.create_file(node))?;
+    at(
+        "bind the host's device on",
+        node,
+        k.mount(&host, node, "", MsFlags::MS_BIND, ""),
+    )
+}
+
+/// The container's own binfmt_misc instance (its user namespace owns it),
+/// with the emulator registered while its host path is reachable (the `F`
+/// flag opens it now), then made read-only so nothing inside can add to it.
+fn register_emulator(k: &impl Kernel, root: &Path, binfmt: &Binfmt) -> Result<()> {
+    let dir = root.join("proc/sys/fs/binfmt_misc");
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    at(
+        "mount binfmt_misc on",
+        &dir,
+        k.mount("binfmt_misc", &dir, "binfmt_misc", flags, ""),
+    )?;
+    let register = dir.join("register");
+    at(
+        "register the emulator in",
+        &register,
+        k.write(&register, &binfmt.registration),
+    )?;
+    let read_only = flags | MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    at("make read-only", &dir, k.mount("", &dir, "", read_only, ""))
 }
 
 /// A private devpts instance: the container's ptys are not the host's.
@@ -301,6 +359,23 @@ impl Kernel for RealKernel {
 
     fn open_dir(&self, path: &Path) -> io::Result<Option<std::fs::File>> {
         std::fs::File::open(path).map(Some)
+    }
+
+    fn create_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::File::create(path).map(drop)
+    }
+
+    fn write(&self, path: &Path, data: &str) -> io::Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let written = file.write(data.as_bytes())?;
+        if written != data.len() {
+            return Err(io::Error::other(format!(
+                "short write: {written} of {} bytes",
+                data.len()
+            )));
+        }
+        Ok(())
     }
 
     fn mount(
@@ -409,6 +484,12 @@ mod tests {
         fn open_dir(&self, _: &Path) -> io::Result<Option<std::fs::File>> {
             Ok(None)
         }
+        fn create_file(&self, path: &Path) -> io::Result<()> {
+            self.log(format!("touch {}", path.display()))
+        }
+        fn write(&self, path: &Path, data: &str) -> io::Result<()> {
+            self.log(format!("write {} {data}", path.display()))
+        }
     }
 
     fn setup() -> Setup {
@@ -421,6 +502,7 @@ mod tests {
             cgroup: None,
             compat32: false,
             tmp_bytes: 1 << 20,
+            binfmt: None,
         }
     }
 
@@ -497,5 +579,115 @@ mod tests {
         ));
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/lock 755".to_string()));
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/.uci 700".to_string()));
+    }
+}
+
+#[cfg(test)]
+mod emulated_tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Calls(std::cell::RefCell<Vec<String>>);
+
+    impl Kernel for Calls {
+        fn mount(
+            &self,
+            src: &str,
+            target: &Path,
+            fstype: &str,
+            f: MsFlags,
+            data: &str,
+        ) -> io::Result<()> {
+            let ro = if f.contains(MsFlags::MS_RDONLY) {
+                " ro"
+            } else {
+                ""
+            };
+            self.push(format!(
+                "mount {src} {} {fstype} {data}{ro}",
+                target.display()
+            ))
+        }
+        fn mknod_char(&self, path: &Path, _: u32, _: u64, _: u64) -> io::Result<()> {
+            self.push(format!("mknod {}", path.display()))
+        }
+        fn mkdir(&self, _: &Path, _: u32) -> io::Result<()> {
+            Ok(())
+        }
+        fn symlink(&self, _: &str, _: &Path) -> io::Result<()> {
+            Ok(())
+        }
+        fn pivot_root(&self, new_root: &Path) -> io::Result<()> {
+            self.push(format!("pivot_root {}", new_root.display()))
+        }
+        fn exists(&self, _: &Path) -> bool {
+            true
+        }
+        fn open_dir(&self, _: &Path) -> io::Result<Option<std::fs::File>> {
+            Ok(None)
+        }
+        fn create_file(&self, path: &Path) -> io::Result<()> {
+            self.push(format!("touch {}", path.display()))
+        }
+        fn write(&self, path: &Path, data: &str) -> io::Result<()> {
+            self.push(format!("write {} {data}", path.display()))
+        }
+    }
+
+    impl Calls {
+        fn push(&self, line: String) -> io::Result<()> {
+            self.0.borrow_mut().push(line);
+            Ok(())
+        }
+        fn position(&self, needle: &str) -> usize {
+            self.0
+                .borrow()
+                .iter()
+                .position(|c| c.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle} in {:#?}", self.0.borrow()))
+        }
+    }
+
+    fn emulated() -> Setup {
+        Setup {
+            lower: "/cache/img/rootfs".into(),
+            layer: "/run/wrtest/c1/layer".into(),
+            layer_bytes: 1 << 20,
+            root: "/run/wrtest/c1/root".into(),
+            hostname: "OpenWrt".into(),
+            cgroup: None,
+            compat32: false,
+            tmp_bytes: 1 << 20,
+            binfmt: Some(Binfmt {
+                name: "qemu-aarch64".into(),
+                registration: ":qemu-aarch64:M::magic:mask:/opt/qemu-aarch64-static:FP".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_emulator_is_registered_inside_before_pivot_root_then_locked() {
+        let k = Calls::default();
+        build(&k, &emulated()).unwrap();
+        let bm = "/run/wrtest/c1/root/proc/sys/fs/binfmt_misc";
+        let mounted = k.position(&format!("mount binfmt_misc {bm} binfmt_misc"));
+        let written = k.position(&format!("write {bm}/register :qemu-aarch64:"));
+        let locked = k.position(&format!("mount  {bm}   ro"));
+        let pivot = k.position("pivot_root");
+        assert!(mounted < written && written < locked && locked < pivot);
+        assert!(
+            k.position("root/proc/sys ") < mounted,
+            "binfmt_misc sits above the read-only /proc/sys bind"
+        );
+    }
+
+    #[test]
+    fn devices_are_bound_from_the_host_and_overlay_uses_user_xattrs() {
+        let k = Calls::default();
+        build(&k, &emulated()).unwrap();
+        assert!(!k.0.borrow().iter().any(|c| c.starts_with("mknod")));
+        k.position("mount /dev/null /run/wrtest/c1/root/dev/null");
+        k.position("touch /run/wrtest/c1/root/dev/urandom");
+        k.position(",userxattr");
     }
 }

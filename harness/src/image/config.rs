@@ -30,6 +30,8 @@ struct Raw {
     #[serde(default)]
     image_dirs: Vec<String>,
     cache_dir: Option<String>,
+    #[serde(default)]
+    qemu_dirs: Vec<String>,
     #[serde(default, rename = "image")]
     images: Vec<ImageEntry>,
 }
@@ -43,6 +45,8 @@ pub struct Config {
     pub image_dirs: Vec<PathBuf>,
     /// The cache directory, if the file sets one.
     pub cache_dir: Option<PathBuf>,
+    /// Directories searched first for qemu-user emulators, absolute.
+    pub qemu_dirs: Vec<PathBuf>,
     /// The images, in file order.
     pub images: Vec<ImageEntry>,
 }
@@ -82,6 +86,7 @@ impl Config {
             path: path.to_owned(),
             image_dirs: raw.image_dirs.iter().map(|d| abs(d)).collect(),
             cache_dir: raw.cache_dir.as_deref().map(abs),
+            qemu_dirs: raw.qemu_dirs.iter().map(|d| abs(d)).collect(),
             images: raw.images,
         };
         config.check_unique()?;

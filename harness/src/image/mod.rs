@@ -14,4 +14,6 @@ mod meta;
 pub use cache::{cache_dir, prepare, Prepared};
 pub use config::{Config, ImageEntry, CONFIG_NAME};
 pub use error::ImageError;
-pub use meta::{host_elf_machine, ImageMeta, PackageManager};
+pub use meta::{
+    host_elf, host_elf_machine, parse_ident, peek, ElfIdent, ImageMeta, PackageManager,
+};

@@ -138,7 +138,7 @@ pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> 
         .collect::<BTreeSet<_>>();
     let images = prepare_images(&project, &wanted)?;
     for image in images.values() {
-        crate::testbed::check_runnable(image)?;
+        crate::testbed::check_runnable(image, &project.config)?;
     }
     build_fixtures(&project, &plan)?;
     let selected_count = plan.runs.iter().filter(|r| selected(args, &r.name)).count();

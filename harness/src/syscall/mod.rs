@@ -64,6 +64,14 @@ pub fn fork_single_threaded(
     }
 }
 
+/// End this process at once, without running exit handlers or flushing
+/// anything: for a child forked only to do one step.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit takes an integer and never returns; skipping Rust's
+    // and libc's exit handlers is the point (they belong to the parent).
+    unsafe { libc::_exit(code) }
+}
+
 /// Number of threads of this process, from `/proc/self/stat`.
 pub fn thread_count() -> Option<usize> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
