@@ -18,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod apk;
+pub mod apktool;
 pub mod bench;
 pub mod compat;
 pub mod container;

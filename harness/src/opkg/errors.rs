@@ -27,13 +27,20 @@ pub enum ErrorKind {
     Conffile,
     /// A package could not be fetched.
     Download,
+    /// A package or index is not signed by a trusted key (apk).
+    Untrusted,
+    /// A package asked for by name is in no feed (apk).
+    NotFound,
+    /// A package's version is one the package manager does not accept
+    /// (found by wrtest before apk runs).
+    BadVersion,
     /// Anything else.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, for listing in messages.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::MissingDependency,
         ErrorKind::FileClash,
         ErrorKind::ScriptFailed,
@@ -42,6 +49,9 @@ impl ErrorKind {
         ErrorKind::NotInstalled,
         ErrorKind::Conffile,
         ErrorKind::Download,
+        ErrorKind::Untrusted,
+        ErrorKind::NotFound,
+        ErrorKind::BadVersion,
         ErrorKind::Other,
     ];
 
@@ -56,6 +66,9 @@ impl ErrorKind {
             ErrorKind::NotInstalled => "not-installed",
             ErrorKind::Conffile => "conffile",
             ErrorKind::Download => "download",
+            ErrorKind::Untrusted => "untrusted-signature",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::BadVersion => "bad-version",
             ErrorKind::Other => "other",
         }
     }
