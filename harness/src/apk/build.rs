@@ -13,7 +13,8 @@
 //! `preinst`/`postinst`/`prerm`/`postrm` become `pre-install`,
 //! `post-install`, `pre-deinstall`, `post-deinstall`, and the install
 //! scripts also serve as `pre-upgrade`/`post-upgrade` with
-//! `PKG_UPGRADE=1` exported. `conffiles` and the file list are shipped as
+//! `PKG_UPGRADE=1` exported; like OpenWrt's, every script exports `root`
+//! and `pkgname` first. `conffiles` and the file list are shipped as
 //! `/lib/apk/packages/<name>.conffiles` and `.list`, where OpenWrt's
 //! `default_postinst` and `default_prerm` look for them. Output depends only
 //! on the tree, never on owners, timestamps or umask.
@@ -148,7 +149,7 @@ fn package_bytes(
     let mut w = Writer::default();
     let info = info_object(&mut w, src, control, apk_version, tree)?;
     let paths = paths_array(&mut w, tree);
-    let scripts = scripts_object(&mut w, src)?;
+    let scripts = scripts_object(&mut w, src, &control.package)?;
     let mut fields = vec![0; schema::pkg::MAX];
     fields[pkg::INFO - 1] = info;
     fields[pkg::PATHS - 1] = paths;
@@ -326,11 +327,16 @@ fn file_object(w: &mut Writer, node: &Node) -> Value {
 
 /// opkg's four scripts in apk's slots; the install scripts again for
 /// upgrades, with `PKG_UPGRADE=1` as OpenWrt's apk packages export it.
-fn scripts_object(w: &mut Writer, src: &Path) -> Result<Value, ApkError> {
+fn scripts_object(w: &mut Writer, src: &Path, package: &str) -> Result<Value, ApkError> {
+    // apk runs a script as `lib/apk/exec/<name>-<version>.<slot>`, so
+    // `default_postinst $0` cannot find the package name in $0 as under
+    // opkg: OpenWrt's apk scripts export it, and so do these.
+    let name = crate::opkg::commands::shell_quote(package);
+    let header = format!("export root=\"${{IPKG_INSTROOT}}\"\nexport pkgname={name}\n");
     let read = |name: &str| -> Result<Option<String>, ApkError> {
         let path = src.join("CONTROL").join(name);
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Ok(bytes) => Ok(Some(with_header(&String::from_utf8_lossy(&bytes), &header))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(ApkError::Io {
                 action: "read fixture script",
@@ -361,14 +367,17 @@ fn scripts_object(w: &mut Writer, src: &Path) -> Result<Value, ApkError> {
     Ok(w.object(&values))
 }
 
-/// The script with `export PKG_UPGRADE=1` after its `#!` line.
-fn upgrading(script: &str) -> String {
+/// `lines` inserted after the script's `#!` line (or first).
+fn with_header(script: &str, lines: &str) -> String {
     match script.split_once('\n') {
-        Some((first, rest)) if first.starts_with("#!") => {
-            format!("{first}\nexport PKG_UPGRADE=1\n{rest}")
-        }
-        _ => format!("export PKG_UPGRADE=1\n{script}"),
+        Some((first, rest)) if first.starts_with("#!") => format!("{first}\n{lines}{rest}"),
+        _ => format!("{lines}{script}"),
     }
+}
+
+/// The script as an upgrade script: `PKG_UPGRADE=1` exported first.
+fn upgrading(script: &str) -> String {
+    with_header(script, "export PKG_UPGRADE=1\n")
 }
 
 fn write_atomically(out_dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ApkError> {
@@ -434,7 +443,12 @@ mod tests {
                 "pre-deinstall"
             ]
         );
-        assert!(pkg.scripts["post-upgrade"].starts_with("#!/bin/sh\nexport PKG_UPGRADE=1\n"));
+        let upgrade = &pkg.scripts["post-upgrade"];
+        assert!(
+            upgrade.starts_with("#!/bin/sh\nexport PKG_UPGRADE=1\nexport root="),
+            "{upgrade}"
+        );
+        assert!(upgrade.contains("\nexport pkgname=hello\n"), "{upgrade}");
     }
 
     #[test]
