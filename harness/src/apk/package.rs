@@ -27,6 +27,8 @@ pub struct ApkPackage {
     pub arch: String,
     /// One-line description.
     pub description: String,
+    /// Origin: the source package (OpenWrt: its path in the feed).
+    pub origin: String,
     /// Dependencies as apk writes them: `name`, `name>=1.0-r1`, `!name`.
     pub depends: Vec<String>,
     /// Provided names, same form.
@@ -72,6 +74,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<ApkPackage, ApkError> {
         version: text(&pkginfo, info::VERSION)?,
         arch: text(&pkginfo, info::ARCH)?,
         description: text(&pkginfo, info::DESCRIPTION)?,
+        origin: text(&pkginfo, info::ORIGIN)?,
         depends: relations(&pkginfo.obj(info::DEPENDS).map_err(&bad)?).map_err(&bad)?,
         provides: relations(&pkginfo.obj(info::PROVIDES).map_err(&bad)?).map_err(&bad)?,
         paths: Vec::new(),
