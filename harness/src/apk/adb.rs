@@ -506,7 +506,7 @@ mod tests {
     fn sample() -> Vec<u8> {
         let mut w = Writer::default();
         let name = w.blob(b"hello");
-        let big = w.int(0x1234_5678_9a);
+        let big = w.int(0x0012_3456_789a);
         let small = w.int(7);
         let long = w.blob(&[b'x'; 300]);
         let list = w.array(&[small, 0, big]);
@@ -530,7 +530,7 @@ mod tests {
         let list = root.obj(2).unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list.int(1).unwrap(), 7);
-        assert_eq!(list.int(2).unwrap(), 0x1234_5678_9a);
+        assert_eq!(list.int(2).unwrap(), 0x0012_3456_789a);
         assert_eq!(root.text(3).unwrap(), None);
         assert_eq!(root.blob(4).unwrap().unwrap().len(), 300);
         assert_eq!(root.text(9).unwrap(), None);

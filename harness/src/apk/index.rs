@@ -29,11 +29,11 @@ struct Entry {
     info: adb::Value,
 }
 
+/// Each package file with the name it is published under in the feed.
+pub type Published = Vec<(PathBuf, String)>;
+
 /// The index of `files` and, for each, the name to publish it under.
-pub fn build(
-    files: &[PathBuf],
-    description: &str,
-) -> Result<(Vec<u8>, Vec<(PathBuf, String)>), ApkError> {
+pub fn build(files: &[PathBuf], description: &str) -> Result<(Vec<u8>, Published), ApkError> {
     let mut w = Writer::default();
     let mut entries = Vec::new();
     let mut published = Vec::new();

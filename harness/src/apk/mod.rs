@@ -3,7 +3,7 @@
 //! packages, repository indexes, and apk itself driven inside a container.
 //!
 //! [`adb`] owns the container format and [`schema`] its field numbers;
-//! [`package`] reads a package's metadata without a container; [`build`]
+//! [`package`] reads a package's metadata without a container; [`mod@build`]
 //! turns a fixture tree into a package and [`index`] packages into a
 //! `packages.adb`; [`version`] says what apk accepts as a version. The
 //! image's apk (OpenWrt's `apk-mbedtls` 3.0.2) has neither `mkpkg` nor

@@ -13,7 +13,7 @@ pub mod pkg {
     pub const INFO: usize = 1;
     /// The array of directories ([`super::dir`]).
     pub const PATHS: usize = 2;
-    /// The scripts object ([`super::scripts`]).
+    /// The scripts object (slots in [`super::SCRIPTS`] order).
     pub const SCRIPTS: usize = 3;
     /// Trigger paths.
     pub const TRIGGERS: usize = 4;
