@@ -10,7 +10,9 @@
 //! - [`spec`]: the declarative suite format; [`runner`] runs suites as
 //!   libtest-mimic trials, from `cargo test` or `wrtest run`;
 //! - [`image`], [`container`], [`opkg`], [`ipk`], [`apktool`], [`apk`]:
-//!   the layers below.
+//!   the layers below; [`emulation`] decides how the host runs an image
+//!   (natively or through qemu-user, registered in the container's own
+//!   binfmt_misc instance).
 //!
 //! # Known limitations
 //! - apk feeds are unsigned (installed with `--allow-untrusted`); apk has

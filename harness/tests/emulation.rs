@@ -140,3 +140,49 @@ fn native_images_get_no_user_namespace_and_i386_runs_natively() {
         Runner::Compat32
     );
 }
+
+fn install_hostile(name: &str) -> (wrtest::Testbed, wrtest::opkg::Transaction) {
+    let mut bed = common::bed(AARCH64);
+    let options = wrtest::opkg::InstallOptions {
+        timeout: Some(std::time::Duration::from_secs(30)),
+        ..Default::default()
+    };
+    let tx = bed
+        .install_with(&[wrtest::PackageRef::Fixture(name.into())], &options)
+        .expect("opkg runs");
+    (bed, tx)
+}
+
+#[test]
+fn kill_minus_one_under_emulation_stays_inside() {
+    let (mut bed, tx) = install_hostile("kill-all");
+    assert!(!tx.succeeded(), "{}", tx.combined_output());
+    let status = tx.output.as_ref().expect("opkg ran").status;
+    assert_eq!(status, wrtest::container::ExitStatus::Signal(9));
+    assert_eq!(
+        bed.sh("cat /proc/1/comm").unwrap().stdout_text(),
+        "wrtest-init\n"
+    );
+}
+
+#[test]
+fn an_emulated_daemon_does_not_outlive_its_case() {
+    // On the host an emulated process shows as qemu running the program.
+    let ours = || {
+        common::processes_with("sleep 86400")
+            .into_iter()
+            .filter(|p| p.contains("qemu-aarch64"))
+            .count()
+    };
+    let (bed, tx) = install_hostile("daemon");
+    assert!(tx.succeeded(), "{}", tx.combined_output());
+    // The backgrounded subshell may exec sleep after opkg has returned:
+    // qemu starting is slower than a native exec.
+    let started = std::time::Instant::now();
+    while ours() == 0 && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(ours(), 1);
+    bed.container_stop().unwrap();
+    assert_eq!(ours(), 0);
+}

@@ -3,10 +3,13 @@
 //!
 //! Each round does, in random-free alternating order: the work in a ready
 //! chroot (no container), the same work in a fresh wrtest container
-//! (create, work, teardown), and a bare container create + teardown. The
-//! report gives medians, spread and ratios with their targets beside them.
+//! (create, work, teardown), the same case on a foreign-architecture image
+//! through qemu-user, and a bare container create + teardown. The report
+//! gives medians, spread and ratios with their targets beside them, and
+//! the emulated case's slowdown against the native one.
 
 mod chroot;
+mod emulated;
 mod podman;
 mod stats;
 mod suite;
@@ -21,6 +24,7 @@ use crate::image::Prepared;
 use crate::testbed::{Project, Testbed};
 use crate::{Error, PackageRef};
 
+pub use emulated::Emulated;
 pub use stats::Summary;
 
 /// The opkg work timed: install a tiny package with a postinst, run its
@@ -39,6 +43,8 @@ pub struct BenchOptions {
     pub helper: Option<PathBuf>,
     /// Cases in the suite measurements.
     pub suite_cases: usize,
+    /// A foreign-architecture image to time the case on too (emulated).
+    pub foreign: Option<String>,
 }
 
 /// The measurements of one run.
@@ -62,6 +68,8 @@ pub struct Report {
     pub peak_rss: u64,
     /// `podman run --rm` doing the work, or why it was not measured.
     pub podman: Result<Summary, String>,
+    /// The case on the foreign image, or why it was not measured.
+    pub emulated: Result<Emulated, String>,
 }
 
 /// Run the benchmark.
@@ -81,18 +89,30 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
         helper: options.helper.clone(),
         ..Options::default()
     };
-    let mut samples: [Vec<Duration>; 4] = Default::default();
+    let foreign = emulated::prepare(&project, options.foreign.as_deref());
+    let mut samples: [Vec<Duration>; 5] = Default::default();
     // One warm-up round each, not recorded: page cache and lazy init.
     disk.work()?;
     memory.work()?;
     in_container(&project, &image, &container_options, &ipk)?;
+    if let Ok((foreign, _)) = &foreign {
+        in_container(&project, foreign, &container_options, &ipk)?;
+    }
     for _ in 0..options.rounds {
         samples[0].push(disk.work()?);
         samples[1].push(memory.work()?);
         samples[2].push(in_container(&project, &image, &container_options, &ipk)?);
         samples[3].push(create_and_teardown(&project, &image, &container_options)?);
+        if let Ok((foreign, _)) = &foreign {
+            samples[4].push(in_container(&project, foreign, &container_options, &ipk)?);
+        }
     }
-    let [disk, memory, case, lifecycle] = samples.map(|s| Summary::of(&s));
+    let [disk, memory, case, lifecycle, on_foreign] = samples.map(|s| Summary::of(&s));
+    let emulated = foreign.map(|(image, emulator)| Emulated {
+        image: image.id,
+        emulator,
+        case: on_foreign,
+    });
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let serial = suite::run(
         &project,
@@ -122,6 +142,7 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
         parallel,
         peak_rss,
         podman,
+        emulated,
     })
 }
 
@@ -184,10 +205,11 @@ impl Report {
         if let Ok(podman) = &self.podman {
             lines.push(("podman run --rm (reference)", *podman));
         }
-        let table: String = lines
+        let mut table: String = lines
             .iter()
             .map(|(name, s)| format!("{name:<38} {s}\n"))
             .collect();
+        table.push_str(&self.render_emulated());
         let head = format!(
             "image {}: {} rounds; work = {}\n\n{table}\n",
             self.image,
@@ -195,6 +217,22 @@ impl Report {
             WORK.replace("{ipk}", "tiny.ipk")
         );
         head + &self.targets().iter().map(Target::line).collect::<String>()
+    }
+
+    /// The emulated case beside the native one, and the slowdown.
+    fn render_emulated(&self) -> String {
+        match &self.emulated {
+            Ok(e) => format!(
+                "{:<38} {}\n{:<38} {:.1}x ({} against {}, medians)\n",
+                format!("same case, emulated ({})", e.emulator),
+                e.case,
+                "emulation slowdown",
+                e.slowdown(&self.case),
+                e.image,
+                self.image
+            ),
+            Err(why) => format!("{:<38} skipped: {why}\n", "same case, emulated"),
+        }
     }
 
     /// Every ratio with its target.

@@ -17,6 +17,10 @@ pub struct BenchArgs {
     /// Cases in the suite measurements (1 worker, then one per CPU).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     cases: u32,
+    /// A foreign-architecture image on which the same case is timed through
+    /// qemu-user, for the emulation slowdown ("none" to skip).
+    #[arg(long, default_value = "openwrt-19.07.7-aarch64", value_name = "ID")]
+    foreign_image: String,
 }
 
 /// Measure and print.
@@ -30,6 +34,7 @@ pub fn bench(args: BenchArgs) -> Result<i32, Error> {
         rounds: args.rounds as usize,
         helper: None,
         suite_cases: args.cases as usize,
+        foreign: Some(args.foreign_image).filter(|id| id != "none"),
     };
     let report = bench::run(project, &options)?;
     print!("{}", report.render());

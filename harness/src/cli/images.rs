@@ -53,7 +53,7 @@ fn runs(
     match emulation::runner_for(&meta, dirs) {
         Ok(runner @ Runner::Emulated(_)) => {
             let path = runner.emulator_path().map(|p| p.display().to_string());
-            notes.push(format!("{id}: {}", path.unwrap_or_default()));
+            notes.push(format!("{id} runs through {}", path.unwrap_or_default()));
             runner.describe()
         }
         Ok(runner) => runner.describe(),

@@ -77,7 +77,7 @@ fn unshare_one(flag: CloneFlags, name: &'static str) -> Result<(), NamespaceErro
 /// only from there) and exits; its status says whether it could.
 fn enter_user_identity() -> std::io::Result<()> {
     let parent = std::process::id();
-    let (mut ready_rx, ready_tx) = std::io::pipe()?;
+    let (mut ready_rx, mut ready_tx) = std::io::pipe()?;
     let Some(mapper) = syscall::fork_single_threaded(None)? else {
         drop(ready_tx);
         let mut byte = [0u8; 1];
@@ -89,7 +89,6 @@ fn enter_user_identity() -> std::io::Result<()> {
     };
     drop(ready_rx);
     let unshared = unshare(CloneFlags::CLONE_NEWUSER).map_err(std::io::Error::from);
-    let mut ready_tx = ready_tx;
     if unshared.is_ok() {
         ready_tx.write_all(b"u")?;
     }

@@ -279,7 +279,7 @@ fn register_emulator(k: &impl Kernel, root: &Path, binfmt: &Binfmt) -> Result<()
     let dir = root.join("proc/sys/fs/binfmt_misc");
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     at(
-        "mount binfmt_misc on",
+        "mount the user namespace's own binfmt_misc instance (Linux 6.7+) on",
         &dir,
         k.mount("binfmt_misc", &dir, "binfmt_misc", flags, ""),
     )?;
@@ -518,6 +518,12 @@ mod tests {
         );
         assert!(calls[4].starts_with("mount overlay /run/wrtest/c1/root overlay lowerdir=/cache/img/rootfs,upperdir=/run/wrtest/c1/layer/upper,"));
         assert_eq!(calls.last().unwrap(), "pivot_root /run/wrtest/c1/root");
+        assert_inside_case_dir(&calls);
+    }
+
+    /// Every call after making `/` private acts on a path in the case dir
+    /// (a bind's source may be the host's device node; its target is not).
+    fn assert_inside_case_dir(calls: &[String]) {
         for call in &calls[1..] {
             let path = call
                 .split(' ')
@@ -580,114 +586,51 @@ mod tests {
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/lock 755".to_string()));
         assert!(calls.contains(&"mkdir /run/wrtest/c1/root/tmp/.uci 700".to_string()));
     }
-}
-
-#[cfg(test)]
-mod emulated_tests {
-    use super::*;
-
-    #[derive(Default)]
-    struct Calls(std::cell::RefCell<Vec<String>>);
-
-    impl Kernel for Calls {
-        fn mount(
-            &self,
-            src: &str,
-            target: &Path,
-            fstype: &str,
-            f: MsFlags,
-            data: &str,
-        ) -> io::Result<()> {
-            let ro = if f.contains(MsFlags::MS_RDONLY) {
-                " ro"
-            } else {
-                ""
-            };
-            self.push(format!(
-                "mount {src} {} {fstype} {data}{ro}",
-                target.display()
-            ))
-        }
-        fn mknod_char(&self, path: &Path, _: u32, _: u64, _: u64) -> io::Result<()> {
-            self.push(format!("mknod {}", path.display()))
-        }
-        fn mkdir(&self, _: &Path, _: u32) -> io::Result<()> {
-            Ok(())
-        }
-        fn symlink(&self, _: &str, _: &Path) -> io::Result<()> {
-            Ok(())
-        }
-        fn pivot_root(&self, new_root: &Path) -> io::Result<()> {
-            self.push(format!("pivot_root {}", new_root.display()))
-        }
-        fn exists(&self, _: &Path) -> bool {
-            true
-        }
-        fn open_dir(&self, _: &Path) -> io::Result<Option<std::fs::File>> {
-            Ok(None)
-        }
-        fn create_file(&self, path: &Path) -> io::Result<()> {
-            self.push(format!("touch {}", path.display()))
-        }
-        fn write(&self, path: &Path, data: &str) -> io::Result<()> {
-            self.push(format!("write {} {data}", path.display()))
-        }
-    }
-
-    impl Calls {
-        fn push(&self, line: String) -> io::Result<()> {
-            self.0.borrow_mut().push(line);
-            Ok(())
-        }
-        fn position(&self, needle: &str) -> usize {
-            self.0
-                .borrow()
-                .iter()
-                .position(|c| c.contains(needle))
-                .unwrap_or_else(|| panic!("no {needle} in {:#?}", self.0.borrow()))
-        }
-    }
 
     fn emulated() -> Setup {
         Setup {
-            lower: "/cache/img/rootfs".into(),
-            layer: "/run/wrtest/c1/layer".into(),
-            layer_bytes: 1 << 20,
-            root: "/run/wrtest/c1/root".into(),
-            hostname: "OpenWrt".into(),
-            cgroup: None,
-            compat32: false,
-            tmp_bytes: 1 << 20,
             binfmt: Some(Binfmt {
                 name: "qemu-aarch64".into(),
                 registration: ":qemu-aarch64:M::magic:mask:/opt/qemu-aarch64-static:FP".into(),
             }),
+            ..setup()
         }
+    }
+
+    fn position(calls: &[String], needle: &str) -> usize {
+        calls
+            .iter()
+            .position(|c| c.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {calls:#?}"))
     }
 
     #[test]
     fn the_emulator_is_registered_inside_before_pivot_root_then_locked() {
-        let k = Calls::default();
+        let k = Recorder::default();
         build(&k, &emulated()).unwrap();
+        let calls = k.0.into_inner();
         let bm = "/run/wrtest/c1/root/proc/sys/fs/binfmt_misc";
-        let mounted = k.position(&format!("mount binfmt_misc {bm} binfmt_misc"));
-        let written = k.position(&format!("write {bm}/register :qemu-aarch64:"));
-        let locked = k.position(&format!("mount  {bm}   ro"));
-        let pivot = k.position("pivot_root");
+        let mounted = position(&calls, &format!("mount binfmt_misc {bm} binfmt_misc"));
+        let written = position(&calls, &format!("write {bm}/register :qemu-aarch64:"));
+        // The remount (read-only) is the only mount there without a source.
+        let locked = position(&calls, &format!("mount  {bm}  "));
+        let pivot = position(&calls, "pivot_root");
         assert!(mounted < written && written < locked && locked < pivot);
+        assert_inside_case_dir(&calls);
         assert!(
-            k.position("root/proc/sys ") < mounted,
+            position(&calls, "root/proc/sys ") < mounted,
             "binfmt_misc sits above the read-only /proc/sys bind"
         );
     }
 
     #[test]
-    fn devices_are_bound_from_the_host_and_overlay_uses_user_xattrs() {
-        let k = Calls::default();
+    fn emulated_devices_are_bound_from_the_host_and_overlay_uses_user_xattrs() {
+        let k = Recorder::default();
         build(&k, &emulated()).unwrap();
-        assert!(!k.0.borrow().iter().any(|c| c.starts_with("mknod")));
-        k.position("mount /dev/null /run/wrtest/c1/root/dev/null");
-        k.position("touch /run/wrtest/c1/root/dev/urandom");
-        k.position(",userxattr");
+        let calls = k.0.into_inner();
+        assert!(!calls.iter().any(|c| c.starts_with("mknod")));
+        position(&calls, "mount /dev/null /run/wrtest/c1/root/dev/null");
+        position(&calls, "touch /run/wrtest/c1/root/dev/urandom");
+        position(&calls, ",userxattr");
     }
 }

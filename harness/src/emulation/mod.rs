@@ -49,12 +49,18 @@ pub enum EmulationError {
         machine: u16,
     },
     /// No qualifying emulator was found.
-    #[error("no static qemu-{target} emulator found; looked at: {}", looked.join(", "))]
+    #[error("no static qemu-{target} emulator found (ci/install-qemu.sh unpacks Debian's qemu-user-static where wrtest looks; WRTEST_QEMU_DIR names another place); looked at: {}", looked.join(", "))]
     NotFound {
         /// qemu's target name.
         target: &'static str,
         /// Each path looked at, with why it did not qualify.
         looked: Vec<String>,
+    },
+    /// The kernel gives user namespaces no binfmt_misc instance of their own.
+    #[error("Linux {release} has no binfmt_misc instance per user namespace (6.7 and later have), and wrtest registers nothing on the host")]
+    OldKernel {
+        /// The running kernel's release.
+        release: String,
     },
     /// The emulator's path cannot be written into a registration.
     #[error("emulator {} has a path binfmt_misc cannot take (relative, or with ':' or a newline)", path.display())]
@@ -77,6 +83,10 @@ pub fn runner_for(meta: &ImageMeta, dirs: &[PathBuf]) -> Result<Runner, Emulatio
     let target = qemu_target(elf).ok_or(EmulationError::NoTarget {
         machine: elf.machine,
     })?;
+    let release = kernel_release();
+    if !has_binfmt_per_user_namespace(&release) {
+        return Err(EmulationError::OldKernel { release });
+    }
     let path =
         search::find(target, dirs).map_err(|looked| EmulationError::NotFound { target, looked })?;
     let name = format!("qemu-{target}");
@@ -90,6 +100,22 @@ pub fn runner_for(meta: &ImageMeta, dirs: &[PathBuf]) -> Result<Runner, Emulatio
             registration: line,
         },
     }))
+}
+
+fn kernel_release() -> String {
+    nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether a kernel release (`6.18.44-fc`) is 6.7 or later.
+fn has_binfmt_per_user_namespace(release: &str) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (6, 7)
 }
 
 /// The search directories for a project: its `qemu_dirs` and cache.
@@ -113,5 +139,20 @@ impl Runner {
             Runner::Emulated(e) => Some(&e.path),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binfmt_misc_per_user_namespace_from_6_7() {
+        assert!(has_binfmt_per_user_namespace("6.18.44-fc-v1252"));
+        assert!(has_binfmt_per_user_namespace("6.7.0"));
+        assert!(has_binfmt_per_user_namespace("7.0"));
+        assert!(!has_binfmt_per_user_namespace("6.6.30-amd64"));
+        assert!(!has_binfmt_per_user_namespace("5.15.0"));
+        assert!(!has_binfmt_per_user_namespace(""));
     }
 }
