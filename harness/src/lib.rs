@@ -15,8 +15,8 @@
 //!   binfmt_misc instance).
 //!
 //! # Known limitations
-//! - apk feeds are unsigned (installed with `--allow-untrusted`); apk has
-//!   no `force_reinstall` or `repack:`.
+//! - apk packages wrtest builds are unsigned (local files are added with
+//!   `--allow-untrusted`); apk has no `force_reinstall` or `repack:`.
 //! - The harness must run as root; rootless mode is not there yet.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]

@@ -167,8 +167,6 @@ pub struct Testbed {
     container: Container,
     repacked: HashMap<String, PathBuf>,
     repack_dir: Option<tempfile::TempDir>,
-    /// Set once wrtest published the case's (unsigned) feed.
-    local_feed: bool,
 }
 
 impl Testbed {
@@ -197,7 +195,6 @@ impl Testbed {
             container,
             repacked: HashMap::new(),
             repack_dir: None,
-            local_feed: false,
         })
     }
 
@@ -249,18 +246,12 @@ impl Testbed {
                 "force_reinstall is opkg's --force-reinstall; apk (image {}) has no such option",
                 self.image.id
             ))),
-            PackageManager::Apk => {
-                let cx = apktool::Context {
-                    image_arch: arch,
-                    local_feed: self.local_feed,
-                };
-                Ok(apktool::install(
-                    &mut self.container,
-                    &targets,
-                    cx,
-                    options,
-                )?)
-            }
+            PackageManager::Apk => Ok(apktool::install(
+                &mut self.container,
+                &targets,
+                arch,
+                options,
+            )?),
         }
     }
 
@@ -398,7 +389,7 @@ impl Testbed {
     }
 
     /// Publish these packages as the container's only feed (offline,
-    /// `file://`; for apk a `packages.adb` written by wrtest) and update the
+    /// `file://`; for apk a `packages.adb` written and signed by wrtest) and update the
     /// package manager's lists, so packages install by name with their
     /// dependencies resolved from the feed.
     pub fn publish_feed(
@@ -412,10 +403,7 @@ impl Testbed {
         }
         match self.manager() {
             PackageManager::Opkg => Ok(crate::feed::publish(&mut self.container, &files, timeout)?),
-            PackageManager::Apk => {
-                self.local_feed = true;
-                Ok(apktool::publish(&mut self.container, &files, timeout)?)
-            }
+            PackageManager::Apk => Ok(apktool::publish(&mut self.container, &files, timeout)?),
         }
     }
 

@@ -54,7 +54,7 @@ pub enum ApkError {
 }
 
 impl ApkError {
-    pub(super) fn format(path: &std::path::Path) -> impl Fn(FormatError) -> ApkError + '_ {
+    pub(crate) fn format(path: &std::path::Path) -> impl Fn(FormatError) -> ApkError + '_ {
         move |source| ApkError::Format {
             path: path.to_owned(),
             source,

@@ -3,8 +3,8 @@
 //! metadata block whose packages are each package's info object, with the
 //! package file's size and the SHA-256 of its metadata block (apk's
 //! identity of a v3 package, checked when the package is fetched) added,
-//! sorted by name and version. Unsigned: the harness publishes it as a
-//! local feed that apk reads with `--allow-untrusted`.
+//! sorted by name and version. Written unsigned; [`super::sign`] adds the
+//! signature when a feed is published.
 
 use std::path::{Path, PathBuf};
 

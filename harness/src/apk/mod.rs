@@ -5,7 +5,8 @@
 //! [`adb`] owns the container format and [`schema`] its field numbers;
 //! [`package`] reads a package's metadata without a container; [`mod@build`]
 //! turns a fixture tree into a package and [`index`] packages into a
-//! `packages.adb`; [`version`] says what apk accepts as a version. The
+//! `packages.adb`, which [`sign`] signs with a key the harness makes;
+//! [`version`] says what apk accepts as a version. The
 //! image's apk (OpenWrt's `apk-mbedtls` 3.0.2) has neither `mkpkg` nor
 //! `mkndx`, so writing is done here and checked against that apk.
 
@@ -15,6 +16,7 @@ mod error;
 pub mod index;
 pub mod package;
 pub mod schema;
+pub mod sign;
 pub mod version;
 
 pub use build::build;

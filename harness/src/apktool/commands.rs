@@ -2,9 +2,10 @@
 //! as opkg's ([`Transaction`]).
 //!
 //! Local package files are copied in and added with `--allow-untrusted`
-//! (wrtest's own builds and a maintainer's are unsigned); names from the
-//! feeds get that flag only when the case's feed is wrtest's own unsigned
-//! one. Like the opkg side, each transaction then reads apk's database, so
+//! (wrtest's own builds and a maintainer's are unsigned), and only they:
+//! names come from the case's feed, whose index wrtest signs with a key it
+//! makes and installs in the container's `/etc/apk/keys`. Like the opkg
+//! side, each transaction then reads apk's database, so
 //! a package that did not end up installed (or removed) is a problem even
 //! when apk exited 0.
 
@@ -43,22 +44,13 @@ pub fn prepare(c: &mut Container) -> Result<(), ContainerError> {
     )
 }
 
-/// How to run an install.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    /// The image's package architecture.
-    pub image_arch: &'a str,
-    /// True when wrtest published the case's (unsigned) feed.
-    pub local_feed: bool,
-}
-
 /// Install package files and names, after refusing files whose
 /// architecture or version apk would not take. `force_reinstall` is
 /// opkg's; the caller refuses it for apk.
 pub fn install(
     c: &mut Container,
     targets: &Targets,
-    cx: Context<'_>,
+    image_arch: &str,
     options: &InstallOptions,
 ) -> Result<Transaction, ApkToolError> {
     let packages = targets
@@ -67,10 +59,10 @@ pub fn install(
         .map(|f| apk::read(f))
         .collect::<Result<Vec<_>, _>>()?;
     let mut command = String::from("apk add");
-    if !packages.is_empty() || (cx.local_feed && !targets.names.is_empty()) {
+    if !packages.is_empty() {
         command.push_str(" --allow-untrusted");
     }
-    let refused = refused_before_apk(&packages, cx.image_arch);
+    let refused = refused_before_apk(&packages, image_arch);
     if !refused.is_empty() {
         return Ok(Transaction {
             command,
@@ -254,15 +246,17 @@ pub fn remove(
 }
 
 /// Publish `files` as the container's feed: the packages and a
-/// `packages.adb` written by wrtest under [`FEED_DIR`], listed in
-/// `/etc/apk/repositories.d/wrtest.list`, then `apk update` (unsigned, so
-/// with `--allow-untrusted`, as OpenWrt's CI does).
+/// `packages.adb` written by wrtest under [`FEED_DIR`], signed with a key
+/// made for this feed whose public half goes to `/etc/apk/keys`, listed in
+/// `/etc/apk/repositories.d/wrtest.list`; then `apk update`, which must
+/// trust it without `--allow-untrusted`.
 pub fn publish(
     c: &mut Container,
     files: &[PathBuf],
     timeout: Duration,
 ) -> Result<Transaction, ApkToolError> {
     let (index, published) = apk::index::build(files, "wrtest feed")?;
+    let index = signed(c, &index)?;
     for (file, name) in &published {
         let bytes = std::fs::read(file).map_err(|source| ApkError::Io {
             action: "read package",
@@ -274,9 +268,11 @@ pub fn publish(
     c.write_file(&format!("{FEED_DIR}/packages.adb"), &index, 0o644)?;
     let list = format!("file://{FEED_DIR}/packages.adb\n");
     c.write_file(FEED_LIST, list.as_bytes(), 0o644)?;
-    let command = "apk update --allow-untrusted".to_string();
+    let command = "apk update".to_string();
     let output = c.sh(&command, timeout)?;
-    let problems = errors::parse(&format!("{}{}", output.stdout_text(), output.stderr_text()));
+    let text = format!("{}{}", output.stdout_text(), output.stderr_text());
+    let mut problems = errors::parse(&text);
+    problems.extend(text.lines().filter_map(untrusted_index));
     Ok(Transaction {
         command,
         output: Some(output),
@@ -284,7 +280,54 @@ pub fn publish(
     })
 }
 
+/// The index signed with a key made for it, whose public half is written
+/// to the container's [`KEYS_DIR`].
+fn signed(c: &mut Container, index: &[u8]) -> Result<Vec<u8>, ApkToolError> {
+    let key = apk::sign::Key::generate().map_err(|source| ApkError::Io {
+        action: "read random numbers for a feed key from",
+        path: "/dev/urandom".into(),
+        source,
+    })?;
+    let mut file = apk::adb::File::parse(index, Some(apk::schema::INDEX))
+        .map_err(ApkError::format(std::path::Path::new("packages.adb")))?;
+    key.sign(&mut file);
+    let key_file = format!("{KEYS_DIR}/wrtest-{}.pem", hex::encode(&key.id()[..4]));
+    c.write_file(&key_file, key.public_pem().as_bytes(), 0o644)?;
+    Ok(file.to_bytes())
+}
+
+/// apk only warns about an index it does not trust, and exits 0.
+fn untrusted_index(line: &str) -> Option<Problem> {
+    let index = line
+        .strip_prefix("WARNING: opening ")?
+        .strip_suffix(": UNTRUSTED signature")?;
+    Some(Problem {
+        kind: ErrorKind::Untrusted,
+        package: None,
+        function: "apk".into(),
+        message: format!("apk does not trust the feed index {index}"),
+        items: vec![index.to_owned()],
+    })
+}
+
+/// Where apk looks for trusted public keys.
+pub const KEYS_DIR: &str = "/etc/apk/keys";
+
 /// Where the feed lives inside the container.
 pub const FEED_DIR: &str = "/tmp/wrtest/feed";
 /// The repository list naming it.
 pub const FEED_LIST: &str = "/etc/apk/repositories.d/wrtest.list";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_untrusted_index_is_a_problem_though_apk_only_warns() {
+        let line = "WARNING: opening file:///tmp/wrtest/feed/packages.adb: UNTRUSTED signature";
+        let p = untrusted_index(line).unwrap();
+        assert_eq!(p.kind, ErrorKind::Untrusted);
+        assert_eq!(p.items, vec!["file:///tmp/wrtest/feed/packages.adb"]);
+        assert!(untrusted_index("OK: 161 distinct packages available").is_none());
+    }
+}

@@ -11,5 +11,5 @@ pub mod commands;
 pub mod errors;
 pub mod status;
 
-pub use commands::{install, prepare, publish, remove, ApkToolError, Context};
+pub use commands::{install, prepare, publish, remove, ApkToolError};
 pub use status::{installed, package_files};
