@@ -243,3 +243,28 @@ fn a_bad_version_or_architecture_is_refused_before_apk_runs() {
     );
     assert!(tx.has(ErrorKind::WrongArchitecture), "{:?}", tx.problems);
 }
+
+#[test]
+fn a_deflated_package_reads_the_same_here_and_in_apk() {
+    use std::io::Write;
+    let out = tempfile::tempdir().unwrap();
+    let plain = apk::build(&fixture("hello"), out.path()).unwrap();
+    let bytes = std::fs::read(&plain).unwrap();
+    // What `apk mkpkg` writes: "ADBd", then the file as raw deflate.
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&bytes).unwrap();
+    let mut deflated = b"ADBd".to_vec();
+    deflated.extend(enc.finish().unwrap());
+    let file = out.path().join("hello-deflated.apk");
+    std::fs::write(&file, &deflated).unwrap();
+
+    let ours = apk::read(&file).unwrap();
+    assert_eq!(ours.paths, apk::read(&plain).unwrap().paths);
+    let mut bed = common::bed(APK_IMAGE);
+    let inside = stage(&mut bed, &file);
+    assert_eq!(adbdump(&mut bed, &inside)["info"]["name"], "hello");
+    let verify = bed
+        .sh(&format!("apk verify --allow-untrusted {inside}"))
+        .unwrap();
+    assert_eq!(verify.code(), Some(0), "{}", verify.stderr_text());
+}
