@@ -137,6 +137,15 @@ pub fn extension(manager: PackageManager) -> &'static str {
     }
 }
 
+/// The package name in a package file: an `.apk` is read as apk v3, any
+/// other file as an ipk.
+pub fn package_name_of(file: &Path) -> Result<String, Error> {
+    if file.extension().is_some_and(|x| x == "apk") {
+        return Ok(crate::apk::read(file)?.name);
+    }
+    Ok(crate::ipk::read(file)?.control.package)
+}
+
 /// Every `*.ipk` directly in `dir`, sorted.
 pub fn ipks_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     packages_in(dir, "ipk")

@@ -215,7 +215,7 @@ fn smoke_suite(project: &Project, options: &RunOptions) -> Result<Suite, Error> 
     }
     let mut names = Vec::new();
     for file in &options.ipks {
-        names.push(crate::ipk::read(file)?.control.package);
+        names.push(crate::testbed::package_name_of(file)?);
     }
     let text = smoke_text(&options.ipks, &names, &options.images);
     let path = project
