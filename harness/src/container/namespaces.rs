@@ -88,10 +88,10 @@ fn enter_user_identity() -> std::io::Result<()> {
         syscall::exit_now(code);
     };
     drop(ready_rx);
-    let unshared = unshare(CloneFlags::CLONE_NEWUSER).map_err(std::io::Error::from);
-    if unshared.is_ok() {
-        ready_tx.write_all(b"u")?;
-    }
+    // On any failure the pipe closes unwritten, and the child exits at once.
+    let unshared = unshare(CloneFlags::CLONE_NEWUSER)
+        .map_err(std::io::Error::from)
+        .and_then(|()| ready_tx.write_all(b"u"));
     drop(ready_tx);
     let status = wait_exit(mapper)?;
     unshared?;
