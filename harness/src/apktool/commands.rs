@@ -197,14 +197,7 @@ pub fn remove(
     timeout: Duration,
 ) -> Result<Transaction, ApkToolError> {
     let before = status::database(c)?;
-    let mut problems: Vec<Problem> = names
-        .iter()
-        .filter(|n| !before.iter().any(|p| &p.name == *n))
-        .map(|n| {
-            let message = format!("{n} is not installed, so there is nothing to remove");
-            harness_problem(ErrorKind::NotInstalled, n, message, Vec::new())
-        })
-        .collect();
+    let mut problems = not_installed(names, &before);
     let mut command = String::from("apk del");
     for name in names {
         command.push(' ');
@@ -220,29 +213,45 @@ pub fn remove(
             .filter(|p| !(p.kind == ErrorKind::NotInstalled && ours.contains(&p.package))),
     );
     let after = status::database(c)?;
-    let still: Vec<Problem> = names
-        .iter()
-        .filter(|n| after.iter().any(|p| &p.name == *n))
-        .filter(|n| {
-            !problems
-                .iter()
-                .any(|p| p.package.as_deref() == Some(n.as_str()))
-        })
-        .map(|n| {
-            harness_problem(
-                ErrorKind::Other,
-                n,
-                format!("{n} is still installed after apk del"),
-                Vec::new(),
-            )
-        })
-        .collect();
-    problems.extend(still);
+    problems.extend(still_installed(names, &after, &problems));
     Ok(Transaction {
         command,
         output: Some(output),
         problems,
     })
+}
+
+/// The `names` that are not installed before a removal.
+fn not_installed(names: &[String], before: &[status::DbPackage]) -> Vec<Problem> {
+    names
+        .iter()
+        .filter(|n| !before.iter().any(|p| &p.name == *n))
+        .map(|n| {
+            let message = format!("{n} is not installed, so there is nothing to remove");
+            harness_problem(ErrorKind::NotInstalled, n, message, Vec::new())
+        })
+        .collect()
+}
+
+/// The `names` still installed after a removal, unless already reported.
+fn still_installed(
+    names: &[String],
+    after: &[status::DbPackage],
+    known: &[Problem],
+) -> Vec<Problem> {
+    names
+        .iter()
+        .filter(|n| after.iter().any(|p| &p.name == *n))
+        .filter(|n| {
+            !known
+                .iter()
+                .any(|p| p.package.as_deref() == Some(n.as_str()))
+        })
+        .map(|n| {
+            let message = format!("{n} is still installed after apk del");
+            harness_problem(ErrorKind::Other, n, message, Vec::new())
+        })
+        .collect()
 }
 
 /// Publish `files` as the container's feed: the packages and a

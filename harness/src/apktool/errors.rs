@@ -156,42 +156,14 @@ fn unselectable_one(head: &str, facts: &[&str]) -> Problem {
         .join("\n");
     let subject = head.trim_end_matches(':');
     if let Some(missing) = subject.strip_suffix(" (no such package)") {
-        let requirers: Vec<String> = facts
-            .iter()
-            .filter_map(|f| f.strip_prefix("required by: "))
-            .flat_map(|r| r.split_whitespace())
-            .map(|r| r.split('[').next().unwrap_or(r).to_owned())
-            .collect();
-        let by_world = requirers.iter().all(|r| r == "world");
-        if by_world {
-            return problem(
-                ErrorKind::NotFound,
-                Some(missing.to_owned()),
-                message,
-                vec![missing.to_owned()],
-            );
-        }
-        let package = requirers
-            .iter()
-            .find(|r| *r != "world")
-            .map(|r| package_name(r));
-        return problem(
-            ErrorKind::MissingDependency,
-            package,
-            message,
-            vec![missing.to_owned()],
-        );
+        return no_such_package(missing, facts, message);
     }
     let package = Some(package_name(
         subject.split_whitespace().next().unwrap_or(subject),
     ));
     if let Some(arch) = facts.iter().find_map(|f| f.strip_prefix("arch: ")) {
-        return problem(
-            ErrorKind::WrongArchitecture,
-            package,
-            message,
-            vec![arch.to_owned()],
-        );
+        let items = vec![arch.to_owned()];
+        return problem(ErrorKind::WrongArchitecture, package, message, items);
     }
     if let Some(with) = facts.iter().find_map(|f| f.strip_prefix("conflicts: ")) {
         let items = with
@@ -201,6 +173,31 @@ fn unselectable_one(head: &str, facts: &[&str]) -> Problem {
         return problem(ErrorKind::FileClash, package, message, items);
     }
     problem(ErrorKind::Other, package, message, Vec::new())
+}
+
+/// `X (no such package)` with its `required by:` lines: a missing
+/// dependency of the requirer, or, wanted only by `world`, a name in no
+/// feed.
+fn no_such_package(missing: &str, facts: &[&str], message: String) -> Problem {
+    let requirers: Vec<String> = facts
+        .iter()
+        .filter_map(|f| f.strip_prefix("required by: "))
+        .flat_map(|r| r.split_whitespace())
+        .map(|r| r.split('[').next().unwrap_or(r).to_owned())
+        .collect();
+    let items = vec![missing.to_owned()];
+    match requirers.iter().find(|r| *r != "world") {
+        None => problem(
+            ErrorKind::NotFound,
+            Some(missing.to_owned()),
+            message,
+            items,
+        ),
+        Some(requirer) => {
+            let package = Some(package_name(requirer));
+            problem(ErrorKind::MissingDependency, package, message, items)
+        }
+    }
 }
 
 /// `  hello-lib: hello` under "not removed due to": hello-lib stays for hello.
