@@ -29,6 +29,8 @@ pub fn parse(output: &str) -> Vec<Problem> {
             problems.extend(block.iter().filter_map(|l| kept_for_dependents(l)));
         } else if let Some(message) = line.strip_prefix("ERROR: ") {
             problems.push(error_line(message));
+        } else if let Some(kept) = kept_config(line) {
+            problems.push(kept);
         }
     }
     if problems.is_empty() {
@@ -200,6 +202,17 @@ fn no_such_package(missing: &str, facts: &[&str], message: String) -> Problem {
     }
 }
 
+/// `  Installing file to etc/config/x.apk-new`: an edited config was kept
+/// and the new one written beside it, what opkg reports from
+/// `resolve_conffiles` (a problem that does not fail the install).
+fn kept_config(line: &str) -> Option<Problem> {
+    let new = line.trim().strip_prefix("Installing file to ")?;
+    let kept = new.strip_suffix(".apk-new")?;
+    let items = vec![format!("/{kept}"), format!("/{new}")];
+    let message = format!("/{kept} was edited and is kept; the new one is /{new}");
+    Some(problem(ErrorKind::Conffile, None, message, items))
+}
+
 /// `  hello-lib: hello` under "not removed due to": hello-lib stays for hello.
 fn kept_for_dependents(line: &str) -> Option<Problem> {
     let (name, dependents) = line.trim().split_once(": ")?;
@@ -301,6 +314,21 @@ mod tests {
         assert_eq!(p[0].kind, ErrorKind::DependentPackages);
         assert_eq!(p[0].package.as_deref(), Some("hello-lib"));
         assert_eq!(p[0].items, vec!["hello"]);
+    }
+
+    #[test]
+    fn a_kept_config_is_a_conffile_problem() {
+        let text = "(1/1) Upgrading upgrade-demo (1.0-r1 -> 2.0-r1)\n  Executing upgrade-demo-2.0-r1.pre-upgrade\n  Installing file to etc/config/upgrade-demo.apk-new\nOK: 22.2 MiB in 160 packages\n";
+        let p = parse(text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].kind, ErrorKind::Conffile);
+        assert_eq!(
+            p[0].items,
+            vec![
+                "/etc/config/upgrade-demo",
+                "/etc/config/upgrade-demo.apk-new"
+            ]
+        );
     }
 
     #[test]
