@@ -476,6 +476,38 @@ mod tests {
     }
 
     #[test]
+    fn symlinks_and_empty_files_have_no_data_block() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("CONTROL")).unwrap();
+        std::fs::create_dir_all(tree.path().join("usr/bin")).unwrap();
+        let control = "Package: ln\nVersion: 1.0-1\nArchitecture: all\n";
+        std::fs::write(tree.path().join("CONTROL/control"), control).unwrap();
+        std::fs::write(tree.path().join("usr/bin/real"), "#!/bin/sh\n").unwrap();
+        std::fs::write(tree.path().join("usr/bin/empty"), "").unwrap();
+        std::os::unix::fs::symlink("real", tree.path().join("usr/bin/link")).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let built = build(tree.path(), out.path()).unwrap();
+        let pkg = package::read(&built).unwrap();
+        for path in ["/usr/bin/empty", "/usr/bin/link", "/usr/bin/real"] {
+            assert!(
+                pkg.paths.contains(&path.to_string()),
+                "{path}: {:?}",
+                pkg.paths
+            );
+        }
+        let file = adb::File::parse(&std::fs::read(&built).unwrap(), None).unwrap();
+        let data = file
+            .blocks
+            .iter()
+            .filter(|b| b.kind == adb::BLOCK_DATA)
+            .count();
+        assert_eq!(
+            data, 2,
+            "real and ln.list have content; empty and link do not"
+        );
+    }
+
+    #[test]
     fn a_version_without_apk_form_is_refused_by_name() {
         let tree = tempfile::tempdir().unwrap();
         let control = tree.path().join("CONTROL");
