@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::container::Options;
+use crate::image::PackageManager;
 use crate::image::Prepared;
 use crate::testbed::{Project, Testbed};
 use crate::{Error, PackageRef};
@@ -78,7 +79,13 @@ pub struct Report {
 pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Error> {
     let image = project.image(&options.image)?;
     crate::testbed::check_runnable(&image, &project.config)?;
-    let ipk = project.package_file(&PackageRef::Fixture("tiny".into()))?;
+    if image.meta.package_manager != PackageManager::Opkg {
+        return Err(Error::Unsupported(format!(
+            "wrtest bench measures opkg work; image {} manages packages with apk",
+            image.id
+        )));
+    }
+    let ipk = project.package_file(&PackageRef::Fixture("tiny".into()), PackageManager::Opkg)?;
     let disk = chroot::Chroot::prepare(&image, &ipk, &std::env::temp_dir())?;
     let memory = chroot::Chroot::prepare(&image, &ipk, Path::new("/dev/shm"))?;
     let container_options = Options {

@@ -27,21 +27,26 @@ pub enum ErrorKind {
     Conffile,
     /// A package could not be fetched.
     Download,
-    /// The feed's index signature did not verify (`Signature check
-    /// failed`); opkg drops the index and exits 0 all the same.
+    /// A feed index or package is not signed by a trusted key: opkg's
+    /// `Signature check failed` (it drops the index and exits 0 all the
+    /// same), apk's `UNTRUSTED signature`.
     BadSignature,
     /// A downloaded package does not match its index entry (size, SHA256
     /// or MD5).
     ChecksumMismatch,
-    /// No feed lists a package of this name.
+    /// No feed lists a package of this name (opkg's `Unknown package`,
+    /// apk's `no such package`).
     UnknownPackage,
+    /// A package's version is one the package manager does not accept
+    /// (found by wrtest before apk runs).
+    BadVersion,
     /// Anything else.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, for listing in messages.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::MissingDependency,
         ErrorKind::FileClash,
         ErrorKind::ScriptFailed,
@@ -53,6 +58,7 @@ impl ErrorKind {
         ErrorKind::BadSignature,
         ErrorKind::ChecksumMismatch,
         ErrorKind::UnknownPackage,
+        ErrorKind::BadVersion,
         ErrorKind::Other,
     ];
 
@@ -70,6 +76,7 @@ impl ErrorKind {
             ErrorKind::BadSignature => "bad-signature",
             ErrorKind::ChecksumMismatch => "checksum-mismatch",
             ErrorKind::UnknownPackage => "unknown-package",
+            ErrorKind::BadVersion => "bad-version",
             ErrorKind::Other => "other",
         }
     }
