@@ -24,6 +24,12 @@ pub enum Error {
     /// A package manager run could not happen.
     #[error(transparent)]
     Opkg(#[from] OpkgError),
+    /// An apk package file problem.
+    #[error(transparent)]
+    ApkPackage(#[from] crate::apk::ApkError),
+    /// An apk run could not happen.
+    #[error(transparent)]
+    Apk(#[from] crate::apktool::ApkToolError),
     /// A fixture problem.
     #[error(transparent)]
     Fixture(#[from] FixtureError),

@@ -1,10 +1,12 @@
 //! Fixture packages: source trees under the project's `fixtures/packages/`
-//! built into `.ipk` files on first use, once per process.
+//! built into `.ipk` or `.apk` files on first use, once per process and
+//! format.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::image::PackageManager;
 use crate::ipk;
 
 /// A fixture could not be found or built.
@@ -36,7 +38,14 @@ pub struct Fixtures {
     dirs: Vec<PathBuf>,
     /// Where built packages go; `None`: the run directory's `fixtures/`.
     out: Option<PathBuf>,
-    built: Mutex<HashMap<String, Arc<Build>>>,
+    built: Mutex<HashMap<(String, Format), Arc<Build>>>,
+}
+
+/// The package formats a fixture is built into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Format {
+    Ipk,
+    Apk,
 }
 
 /// One fixture's build, done once and shared by the threads that need it.
@@ -67,12 +76,29 @@ impl Fixtures {
         })
     }
 
-    /// The built package of fixture `name`, building it on first use.
+    /// The built `.ipk` of fixture `name`, building it on first use.
     pub fn ipk(&self, name: &str) -> Result<PathBuf, FixtureError> {
+        self.built(name, Format::Ipk)
+    }
+
+    /// The built `.apk` (v3) of fixture `name`, building it on first use.
+    pub fn apk(&self, name: &str) -> Result<PathBuf, FixtureError> {
+        self.built(name, Format::Apk)
+    }
+
+    /// The package of fixture `name` for `manager`'s images.
+    pub fn package(&self, name: &str, manager: PackageManager) -> Result<PathBuf, FixtureError> {
+        match manager {
+            PackageManager::Opkg => self.ipk(name),
+            PackageManager::Apk => self.apk(name),
+        }
+    }
+
+    fn built(&self, name: &str, format: Format) -> Result<PathBuf, FixtureError> {
         let src = self.source(name)?;
         let slot = {
             let mut map = self.built.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(name.to_owned()).or_default().clone()
+            map.entry((name.to_owned(), format)).or_default().clone()
         };
         let built = slot.get_or_init(|| {
             let out = match &self.out {
@@ -81,7 +107,11 @@ impl Fixtures {
                     .path()
                     .join("fixtures"),
             };
-            ipk::build(&src, &out.join(name)).map_err(|e| crate::error_chain(&e))
+            let out = out.join(name);
+            match format {
+                Format::Ipk => ipk::build(&src, &out).map_err(|e| crate::error_chain(&e)),
+                Format::Apk => crate::apk::build(&src, &out).map_err(|e| crate::error_chain(&e)),
+            }
         });
         built.clone().map_err(|message| FixtureError::Build {
             name: name.to_owned(),

@@ -2,23 +2,27 @@
 //!
 //! Each test case runs in its own container: new mount, pid, uts, ipc, net
 //! and cgroup namespaces over an overlay on a real, read-only OpenWrt root
-//! filesystem. Inside, the image's own opkg installs and removes packages
-//! and commands run with OpenWrt's environment.
+//! filesystem. Inside, the image's own opkg (or, from OpenWrt 25.12, apk)
+//! installs and removes packages and commands run with OpenWrt's
+//! environment.
 //!
 //! - [`testbed`]: the Rust API (open a container, install, run, check);
 //! - [`spec`]: the declarative suite format; [`runner`] runs suites as
 //!   libtest-mimic trials, from `cargo test` or `wrtest run`;
-//! - [`image`], [`container`], [`opkg`], [`ipk`]: the layers below;
-//!   [`emulation`] decides how the host runs an image (natively or through
-//!   qemu-user, registered in the container's own binfmt_misc instance).
+//! - [`image`], [`container`], [`opkg`], [`ipk`], [`apktool`], [`apk`]:
+//!   the layers below; [`emulation`] decides how the host runs an image
+//!   (natively or through qemu-user, registered in the container's own
+//!   binfmt_misc instance).
 //!
 //! # Known limitations
-//! - apk images (OpenWrt 25.12) are recognised and refused with a clear
-//!   message.
+//! - apk packages wrtest builds are unsigned (local files are added with
+//!   `--allow-untrusted`); apk has no `force_reinstall` or `repack:`.
 //! - The harness must run as root; rootless mode is not there yet.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod apk;
+pub mod apktool;
 pub mod bench;
 pub mod boot;
 pub mod compat;

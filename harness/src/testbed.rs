@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::apktool;
 use crate::container::{Container, Node, Options, Output};
 use crate::emulation::{self, Runner};
 use crate::fixtures::Fixtures;
@@ -73,19 +74,28 @@ impl Project {
         Ok(image::prepare(id, &self.config)?)
     }
 
-    /// The package files behind a reference; a directory means every
-    /// `*.ipk` in it.
-    pub fn package_files(&self, package: &PackageRef) -> Result<Vec<PathBuf>, Error> {
+    /// The package files behind a reference, for `manager`'s images: a
+    /// fixture is built as an `.ipk` or an `.apk`, a directory means every
+    /// package file of that kind in it.
+    pub fn package_files(
+        &self,
+        package: &PackageRef,
+        manager: PackageManager,
+    ) -> Result<Vec<PathBuf>, Error> {
         match package {
-            PackageRef::File(dir) if dir.is_dir() => ipks_in(dir),
-            other => Ok(vec![self.package_file(other)?]),
+            PackageRef::File(dir) if dir.is_dir() => packages_in(dir, extension(manager)),
+            other => Ok(vec![self.package_file(other, manager)?]),
         }
     }
 
-    /// The package file behind a reference.
-    pub fn package_file(&self, package: &PackageRef) -> Result<PathBuf, Error> {
+    /// The package file behind a reference, for `manager`'s images.
+    pub fn package_file(
+        &self,
+        package: &PackageRef,
+        manager: PackageManager,
+    ) -> Result<PathBuf, Error> {
         match package {
-            PackageRef::Fixture(name) => Ok(self.fixtures.ipk(name)?),
+            PackageRef::Fixture(name) => Ok(self.fixtures.package(name, manager)?),
             PackageRef::File(path) if path.is_file() => Ok(path.clone()),
             PackageRef::File(path) => Err(Error::Input(format!(
                 "package file {} not found",
@@ -106,6 +116,7 @@ impl Project {
         &self,
         packages: &[PackageRef],
         repacked: &HashMap<String, PathBuf>,
+        manager: PackageManager,
     ) -> Result<Targets, Error> {
         let mut targets = Targets::default();
         for package in packages {
@@ -114,15 +125,37 @@ impl Project {
                 PackageRef::Repack(name) => targets.files.push(repacked.get(name).cloned().ok_or_else(|| {
                     Error::Input(format!("repack:{name} was not repacked when the case started (is {name} installed in the image?)"))
                 })?),
-                other => targets.files.extend(self.package_files(other)?),
+                other => targets.files.extend(self.package_files(other, manager)?),
             }
         }
         Ok(targets)
     }
 }
 
+/// The package file extension of `manager`: `ipk` or `apk`.
+pub fn extension(manager: PackageManager) -> &'static str {
+    match manager {
+        PackageManager::Opkg => "ipk",
+        PackageManager::Apk => "apk",
+    }
+}
+
+/// The package name in a package file: an `.apk` is read as apk v3, any
+/// other file as an ipk.
+pub fn package_name_of(file: &Path) -> Result<String, Error> {
+    if file.extension().is_some_and(|x| x == "apk") {
+        return Ok(crate::apk::read(file)?.name);
+    }
+    Ok(crate::ipk::read(file)?.control.package)
+}
+
 /// Every `*.ipk` directly in `dir`, sorted.
 pub fn ipks_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    packages_in(dir, "ipk")
+}
+
+/// Every `*.<extension>` directly in `dir`, sorted.
+pub fn packages_in(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::Input(format!(
             "cannot read package directory {}: {e}",
@@ -132,7 +165,7 @@ pub fn ipks_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "ipk"))
+        .filter(|p| p.extension().is_some_and(|x| x == extension))
         .collect();
     files.sort();
     Ok(files)
@@ -168,7 +201,10 @@ impl Testbed {
     ) -> Result<Testbed, Error> {
         let runner = check_runnable(&image, &project.config)?;
         let options = options_for(&runner, options);
-        let container = Container::start(&image.rootfs, &options)?;
+        let mut container = Container::start(&image.rootfs, &options)?;
+        if image.meta.package_manager == PackageManager::Apk {
+            apktool::prepare(&mut container)?;
+        }
         Ok(Testbed {
             project,
             image,
@@ -226,25 +262,41 @@ impl Testbed {
         Ok(self.container.sh(line, DEFAULT_TIMEOUT)?)
     }
 
-    /// Install packages with opkg.
+    /// The image's package manager.
+    pub fn manager(&self) -> PackageManager {
+        self.image.meta.package_manager
+    }
+
+    /// Install packages with the image's package manager.
     pub fn install(&mut self, packages: &[PackageRef]) -> Result<Transaction, Error> {
         self.install_with(packages, &InstallOptions::default())
     }
 
-    /// Install packages with opkg, with options.
+    /// Install packages with the image's package manager, with options.
     pub fn install_with(
         &mut self,
         packages: &[PackageRef],
         options: &InstallOptions,
     ) -> Result<Transaction, Error> {
-        self.require_opkg()?;
-        let targets = self.project.targets(packages, &self.repacked)?;
-        Ok(opkg::install(
-            &mut self.container,
-            &targets,
-            &self.image.meta.arch,
-            options,
-        )?)
+        let targets = self
+            .project
+            .targets(packages, &self.repacked, self.manager())?;
+        let arch = &self.image.meta.arch;
+        match self.manager() {
+            PackageManager::Opkg => {
+                Ok(opkg::install(&mut self.container, &targets, arch, options)?)
+            }
+            PackageManager::Apk if options.force_reinstall => Err(Error::Unsupported(format!(
+                "force_reinstall is opkg's --force-reinstall; apk (image {}) has no such option",
+                self.image.id
+            ))),
+            PackageManager::Apk => Ok(apktool::install(
+                &mut self.container,
+                &targets,
+                arch,
+                options,
+            )?),
+        }
     }
 
     /// Remove packages by name.
@@ -259,13 +311,15 @@ impl Testbed {
         autoremove: bool,
         timeout: Duration,
     ) -> Result<Transaction, Error> {
-        self.require_opkg()?;
-        Ok(opkg::remove(
-            &mut self.container,
-            names,
-            autoremove,
-            timeout,
-        )?)
+        match self.manager() {
+            PackageManager::Opkg => Ok(opkg::remove(
+                &mut self.container,
+                names,
+                autoremove,
+                timeout,
+            )?),
+            PackageManager::Apk => Ok(apktool::remove(&mut self.container, names, timeout)?),
+        }
     }
 
     /// Install the packages, remove them again, and report what the cycle
@@ -330,10 +384,15 @@ impl Testbed {
     }
 
     fn package_names(&self, packages: &[PackageRef]) -> Result<Vec<String>, Error> {
-        let targets = self.project.targets(packages, &self.repacked)?;
+        let targets = self
+            .project
+            .targets(packages, &self.repacked, self.manager())?;
         let mut names = Vec::new();
         for file in &targets.files {
-            names.push(crate::ipk::read(file)?.control.package);
+            names.push(match self.manager() {
+                PackageManager::Opkg => crate::ipk::read(file)?.control.package,
+                PackageManager::Apk => crate::apk::read(file)?.name,
+            });
         }
         names.extend(targets.names);
         Ok(names)
@@ -350,7 +409,7 @@ impl Testbed {
             ..lifecycle::Context::default()
         };
         for name in names {
-            for path in opkg::package_files(&mut self.container, name)? {
+            for path in self.files_of(name)? {
                 cx.owners.insert(path, name.clone());
             }
         }
@@ -365,9 +424,18 @@ impl Testbed {
         Ok(cx)
     }
 
-    /// Publish these packages as the container's only opkg feed (offline,
-    /// `file://`) and run `opkg update`, so packages install by name with
-    /// their dependencies resolved from the feed.
+    /// The files the package manager recorded for the installed `name`.
+    pub fn files_of(&mut self, name: &str) -> Result<Vec<String>, Error> {
+        Ok(match self.manager() {
+            PackageManager::Opkg => opkg::package_files(&mut self.container, name)?,
+            PackageManager::Apk => apktool::package_files(&mut self.container, name)?,
+        })
+    }
+
+    /// Publish these packages as the container's only feed (offline,
+    /// `file://`; for apk a `packages.adb` written and signed by wrtest) and update the
+    /// package manager's lists, so packages install by name with their
+    /// dependencies resolved from the feed.
     pub fn publish_feed(
         &mut self,
         packages: &[PackageRef],
@@ -376,26 +444,29 @@ impl Testbed {
         let published = self.publish_feed_with(packages, &FeedOptions::default(), timeout)?;
         published
             .update
-            .ok_or_else(|| Error::Input("the feed was published without opkg update".into()))
+            .ok_or_else(|| Error::Input("the feed was published without an update".into()))
     }
 
-    /// Publish these packages as the container's only opkg feed as
-    /// `options` say: `file://` or over HTTP from the hub (after
-    /// [`attach_network`](Self::attach_network)), signed or not, with or
-    /// without `opkg update`.
+    /// Publish these packages as the container's only feed as `options`
+    /// say: `file://` or over HTTP from the hub (after
+    /// [`attach_network`](Self::attach_network)), signed with usign or not,
+    /// with or without `opkg update`. On apk images the feed is always a
+    /// `file://` one signed with a key made for it (see `apktool`).
     pub fn publish_feed_with(
         &mut self,
         packages: &[PackageRef],
         options: &FeedOptions,
         timeout: Duration,
     ) -> Result<Published, Error> {
-        self.require_opkg()?;
         let mut files = Vec::new();
         for package in packages {
             match package {
                 PackageRef::Repack(name) => files.push(self.repack(name)?),
-                other => files.extend(self.project.package_files(other)?),
+                other => files.extend(self.project.package_files(other, self.manager())?),
             }
+        }
+        if self.manager() == PackageManager::Apk {
+            return self.publish_apk_feed(&files, options, timeout);
         }
         let host_dir = self.scratch_dir("feed-")?;
         let published = crate::feed::publish(
@@ -409,10 +480,32 @@ impl Testbed {
         Ok(published)
     }
 
-    /// `opkg update` against the configured feeds.
+    fn publish_apk_feed(
+        &mut self,
+        files: &[PathBuf],
+        options: &FeedOptions,
+        timeout: Duration,
+    ) -> Result<Published, Error> {
+        if *options != FeedOptions::default() {
+            return Err(Error::Unsupported(format!(
+                "feed_options ({options:?}) are for opkg feeds; {} gets a signed file feed",
+                self.image.id
+            )));
+        }
+        let update = apktool::publish(&mut self.container, files, timeout)?;
+        Ok(Published {
+            url: "file feed (apk)".into(),
+            host_dir: None,
+            update: Some(update),
+        })
+    }
+
+    /// `opkg update` (or `apk update`) against the configured feeds.
     pub fn update(&mut self, timeout: Duration) -> Result<Transaction, Error> {
-        self.require_opkg()?;
-        Ok(crate::feed::update(&mut self.container, timeout)?)
+        match self.manager() {
+            PackageManager::Opkg => Ok(crate::feed::update(&mut self.container, timeout)?),
+            PackageManager::Apk => Ok(apktool::update(&mut self.container, timeout)?),
+        }
     }
 
     /// A new directory for this testbed's files on the host, removed with
@@ -462,7 +555,10 @@ impl Testbed {
 
     /// Installed packages.
     pub fn installed(&mut self) -> Result<Vec<InstalledPackage>, Error> {
-        Ok(opkg::installed(&mut self.container)?)
+        Ok(match self.manager() {
+            PackageManager::Opkg => opkg::installed(&mut self.container)?,
+            PackageManager::Apk => apktool::installed(&mut self.container)?,
+        })
     }
 
     /// A file's description and (for regular files) its first MiB.
@@ -480,7 +576,7 @@ impl Testbed {
         match self.image.meta.package_manager {
             PackageManager::Opkg => Ok(()),
             PackageManager::Apk => Err(Error::Unsupported(format!(
-                "image {} manages packages with apk; wrtest drives opkg only so far",
+                "image {} manages packages with apk; repack: rebuilds from opkg's metadata and is opkg-only so far",
                 self.image.id
             ))),
         }
@@ -502,30 +598,17 @@ pub struct LifecycleRun {
 /// architecture and, when no emulator was found, every path looked at.
 pub fn check_runnable(image: &Prepared, config: &Config) -> Result<Runner, Error> {
     let runner = emulation::runner_for(&image.meta, &emulation::search_dirs(config));
-    let apk = match image.meta.package_manager {
-        PackageManager::Apk => "; it also manages packages with apk (OpenWrt 25.12 and later), which wrtest does not drive yet",
-        PackageManager::Opkg => "",
-    };
-    if apk.is_empty() {
-        if let Ok(runner) = runner {
-            return Ok(runner);
-        }
-    }
-    let arch = match runner {
-        Ok(_) => String::new(),
-        Err(e) => format!(
-            " is built for {} (ELF machine {}), which this {} host runs only through qemu-user: {}",
+    runner.map_err(|e| {
+        Error::Unsupported(format!(
+            "image {} ({}) is built for {} (ELF machine {}), which this {} host runs only through qemu-user: {}",
+            image.id,
+            image.tarball.display(),
             image.meta.arch,
             image.meta.elf_machine,
             std::env::consts::ARCH,
             crate::error_chain(&e),
-        ),
-    };
-    Err(Error::Unsupported(format!(
-        "image {} ({}){arch}{apk}",
-        image.id,
-        image.tarball.display()
-    )))
+        ))
+    })
 }
 
 /// The container options for a runner: 32-bit images get no seccomp

@@ -43,13 +43,17 @@ fn two_workers_run_twenty_booted_networked_cases_without_interfering() {
     std::fs::write(&file, suite()).unwrap();
     let events = dir.path().join("events.jsonl");
     let links_before = host_links();
-    let out = Command::new(common::wrtest_bin())
+    let child = Command::new(common::wrtest_bin())
         .args(["run", "-j", "2", "--no-progress", "--events"])
         .arg(&events)
         .arg(&file)
         .current_dir(common::root())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let run = format!("run-{}", child.id());
+    let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains(&format!("{CASES} passed, 0 failed")), "{text}");
@@ -59,10 +63,12 @@ fn two_workers_run_twenty_booted_networked_cases_without_interfering() {
     assert_eq!(addresses.len(), CASES, "{addresses:?}");
     let distinct: HashSet<&String> = addresses.iter().collect();
     assert!((2..CASES).contains(&distinct.len()), "{distinct:?}");
-    // The run is over: its hub, links, run directory and processes are gone.
+    // The run is over: its hub, links and run directory are gone (and with
+    // the run directory every container, whose pid 1 ended its processes).
     assert_eq!(host_links(), links_before);
-    assert!(common::processes_with(wrtest::network::HUB_ARG).is_empty());
-    assert!(common::processes_with("/sbin/procd").is_empty());
+    assert!(common::processes_with(&format!("{run}/hub.sock")).is_empty());
+    let run_dir = wrtest::container::rundir::base_dir().join(&run);
+    assert!(!run_dir.exists(), "{} is left", run_dir.display());
 }
 
 /// The case addresses in the events' notes, one per case that had a link.

@@ -8,6 +8,7 @@
 //! gives medians, spread and ratios with their targets beside them, and
 //! the emulated case's slowdown against the native one.
 
+mod booted;
 mod chroot;
 mod emulated;
 mod podman;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::container::Options;
+use crate::image::PackageManager;
 use crate::image::Prepared;
 use crate::testbed::{Project, Testbed};
 use crate::{Error, PackageRef};
@@ -69,6 +71,8 @@ pub struct Report {
     pub podman: Result<Summary, String>,
     /// The case on the foreign image, or why it was not measured.
     pub emulated: Result<Emulated, String>,
+    /// Booted, networked containers on the image.
+    pub booted: booted::Booted,
 }
 
 /// Run the benchmark.
@@ -80,7 +84,13 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
     }
     let image = project.image(&options.image)?;
     crate::testbed::check_runnable(&image, &project.config)?;
-    let ipk = project.package_file(&PackageRef::Fixture("tiny".into()))?;
+    if image.meta.package_manager != PackageManager::Opkg {
+        return Err(Error::Unsupported(format!(
+            "wrtest bench measures opkg work; image {} manages packages with apk",
+            image.id
+        )));
+    }
+    let ipk = project.package_file(&PackageRef::Fixture("tiny".into()), PackageManager::Opkg)?;
     let disk = chroot::Chroot::prepare(&image, &ipk, &std::env::temp_dir())?;
     let memory = chroot::Chroot::prepare(&image, &ipk, Path::new("/dev/shm"))?;
     let container_options = Options {
@@ -129,6 +139,7 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
         workers,
     )?;
     let peak_rss = suite::peak_rss();
+    let booted = booted::measure(&project, &image, &container_options, options.rounds)?;
     let podman = podman::measure(&image, &ipk, options.rounds);
     Ok(Report {
         image: image.id.clone(),
@@ -141,6 +152,7 @@ pub fn run(project: Arc<Project>, options: &BenchOptions) -> Result<Report, Erro
         peak_rss,
         podman,
         emulated,
+        booted,
     })
 }
 
@@ -208,6 +220,7 @@ impl Report {
             .map(|(name, s)| format!("{name:<38} {s}\n"))
             .collect();
         table.push_str(&self.render_emulated());
+        table.push_str(&self.render_booted());
         let head = format!(
             "image {}: {} rounds; work = {}\n\n{table}\n",
             self.image,
@@ -215,6 +228,23 @@ impl Report {
             WORK.replace("{ipk}", "tiny.ipk")
         );
         head + &self.targets().iter().map(Target::line).collect::<String>()
+    }
+
+    /// The booted case beside the plain one.
+    fn render_booted(&self) -> String {
+        let b = &self.booted;
+        format!(
+            "{:<38} {}\n{:<38} {}\n{:<38} {}\n{:<38} {:.0}x create + teardown ({} rounds, medians)\n",
+            "link to the hub (rtnetlink)",
+            b.link,
+            "boot (ubusd, procd, rc.d)",
+            b.boot,
+            "booted case (create, link, boot, end)",
+            b.case,
+            "booted / plain container",
+            b.case.median.as_secs_f64() / self.lifecycle.median.as_secs_f64().max(1e-6),
+            b.case.count
+        )
     }
 
     /// The emulated case beside the native one, and the slowdown.

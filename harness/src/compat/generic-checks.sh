@@ -8,7 +8,11 @@ version="$2"
 status=0
 found=""
 candidates=0
-files=$(opkg files "$name" | tail -n +2)
+if [ "$PKG_MANAGER" = apk ]; then
+	files=$(apk info --contents "$name" | tail -n +2 | sed -n 's|^\(.\)|/\1|p')
+else
+	files=$(opkg files "$name" | tail -n +2)
+fi
 
 probe() {
 	if command -v timeout >/dev/null 2>&1; then

@@ -2,8 +2,9 @@
 //! unchanged, or OpenWrt CI's generic checks when a package has none, one
 //! case per built package, each in its own fresh container.
 //!
-//! For each ipk this builds a case like OpenWrt's CI runs it: every given
-//! ipk published as the case's local feed (dependencies resolve from it),
+//! For each package (an `.ipk` for opkg images, an `.apk` for OpenWrt 25.12
+//! and later) this builds a case like OpenWrt's CI runs it: every given
+//! package published as the case's local feed (dependencies resolve from it),
 //! `pre-test.sh` before the install, the install, `test.sh "$PKG_NAME"
 //! "$PKG_VERSION"` (or the generic checks), then the removal, whose errors
 //! count here. The suite is written as suite-format text, so it runs
@@ -37,6 +38,8 @@ struct Built {
     ipk: PathBuf,
     name: String,
     version: String,
+    /// `opkg` or `apk`, as `$PKG_MANAGER` says.
+    manager: &'static str,
     test: Option<String>,
     pre_test: Option<String>,
 }
@@ -45,7 +48,9 @@ struct Built {
 pub fn suite(options: &CiOptions) -> Result<(PathBuf, String), Error> {
     let files = ipk_files(&options.packages)?;
     if files.is_empty() {
-        return Err(Error::Input("no .ipk files given to `wrtest ci`".into()));
+        return Err(Error::Input(
+            "no .ipk or .apk files given to `wrtest ci`".into(),
+        ));
     }
     if options.images.is_empty() {
         return Err(Error::Input(
@@ -67,6 +72,7 @@ fn ipk_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     for path in paths {
         if path.is_dir() {
             files.extend(crate::testbed::ipks_in(path)?);
+            files.extend(crate::testbed::packages_in(path, "apk")?);
         } else {
             files.push(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
         }
@@ -74,21 +80,38 @@ fn ipk_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-fn describe(ipk_path: &Path, sources: Option<&Path>) -> Result<Built, Error> {
-    let package = ipk::read(ipk_path)?;
+/// Name, version without its release, source and manager of a package file.
+fn identify(path: &Path) -> Result<(String, String, Option<String>, &'static str), Error> {
+    if path.extension().is_some_and(|x| x == "apk") {
+        let package = crate::apk::read(path)?;
+        let upstream = match package.version.rsplit_once("-r") {
+            Some((upstream, release)) if release.chars().all(|c| c.is_ascii_digit()) => upstream,
+            _ => package.version.as_str(),
+        };
+        let origin = (!package.origin.is_empty()).then(|| package.origin.clone());
+        return Ok((package.name.clone(), upstream.to_owned(), origin, "apk"));
+    }
+    let package = ipk::read(path)?;
     let control = &package.control;
-    let source_name = control
-        .field("Source")
+    let source = control.field("Source").map(str::to_owned);
+    let version = control.upstream_version().to_owned();
+    Ok((control.package.clone(), version, source, "opkg"))
+}
+
+fn describe(ipk_path: &Path, sources: Option<&Path>) -> Result<Built, Error> {
+    let (name, version, source, manager) = identify(ipk_path)?;
+    let source_name = source
+        .as_deref()
         .and_then(|s| s.rsplit('/').next())
-        .unwrap_or(&control.package)
+        .unwrap_or(&name)
         .to_owned();
-    let dir = sources.and_then(|root| {
-        find_dir(root, &source_name, 4).or_else(|| find_dir(root, &control.package, 4))
-    });
+    let dir = sources
+        .and_then(|root| find_dir(root, &source_name, 4).or_else(|| find_dir(root, &name, 4)));
     Ok(Built {
         ipk: std::path::absolute(ipk_path).unwrap_or_else(|_| ipk_path.to_owned()),
-        name: control.package.clone(),
-        version: control.upstream_version().to_owned(),
+        name,
+        version,
+        manager,
         test: script(dir.as_deref(), "test.sh")?,
         pre_test: script(dir.as_deref(), "pre-test.sh")?,
     })
@@ -153,9 +176,10 @@ fn text(built: &[Built], feed: &[PathBuf], images: &[String]) -> String {
 
 fn case(b: &Built, name: &str) -> String {
     let env = format!(
-        "PKG_NAME={} PKG_VERSION={} PKG_MANAGER=opkg CI_HELPERS=/ci/ci_helpers.sh",
+        "PKG_NAME={} PKG_VERSION={} PKG_MANAGER={} CI_HELPERS=/ci/ci_helpers.sh",
         shell_quote(&b.name),
-        shell_quote(&b.version)
+        shell_quote(&b.version),
+        b.manager
     );
     let args = format!("{} {}", shell_quote(&b.name), shell_quote(&b.version));
     let mut out = format!("\n[[case]]\nname = {}\n", toml_str(name));

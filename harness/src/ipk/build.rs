@@ -57,7 +57,7 @@ fn io_failed<'a>(action: &'static str, path: &'a Path) -> impl Fn(io::Error) -> 
     }
 }
 
-fn load_control(src: &Path, control_dir: &Path) -> Result<Control, IpkError> {
+pub(crate) fn load_control(src: &Path, control_dir: &Path) -> Result<Control, IpkError> {
     let file = control_dir.join("control");
     let bytes = match fs::read(&file) {
         Ok(bytes) => bytes,
@@ -80,7 +80,7 @@ fn utf8(bytes: Vec<u8>, what: &'static str, file: &Path) -> Result<String, IpkEr
 }
 
 /// The payload as `./`-rooted nodes in sorted order, directories included.
-fn payload_nodes(src: &Path) -> Result<Vec<Node>, IpkError> {
+pub(crate) fn payload_nodes(src: &Path) -> Result<Vec<Node>, IpkError> {
     let mut nodes = vec![Node::dir("./")];
     add_dir(src, "./", &mut nodes)?;
     Ok(nodes)

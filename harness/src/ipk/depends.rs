@@ -26,13 +26,13 @@ pub struct Relation {
 const OPERATORS: [&str; 7] = ["<<", "<=", ">=", ">>", "=", "<", ">"];
 
 /// A malformed entry and what is wrong with it.
-pub(super) struct BadEntry {
+pub(crate) struct BadEntry {
     pub entry: String,
     pub problem: &'static str,
 }
 
 /// Parses a whole relation field; empty entries (`a,,b`, a trailing comma) are skipped.
-pub(super) fn parse_list(text: &str) -> Result<Vec<Dependency>, BadEntry> {
+pub(crate) fn parse_list(text: &str) -> Result<Vec<Dependency>, BadEntry> {
     text.split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())

@@ -11,11 +11,11 @@
 
 mod arch;
 mod arwalk;
-mod build;
+pub(crate) mod build;
 mod control;
-mod depends;
+pub(crate) mod depends;
 mod error;
-mod pack;
+pub(crate) mod pack;
 mod read;
 mod stream;
 mod tarwalk;

@@ -12,7 +12,7 @@ use flate2::{Compression, GzBuilder};
 use tar::{EntryType, Header};
 
 /// The mtime of every entry: 2020-01-01T00:00:00Z.
-pub(super) const MTIME: u64 = 1_577_836_800;
+pub(crate) const MTIME: u64 = 1_577_836_800;
 
 /// The gzip header's "operating system" byte for Unix, as `gzip -n` writes.
 const GZIP_OS_UNIX: u8 = 3;
@@ -22,7 +22,7 @@ const LONG_LINK: &[u8] = b"././@LongLink";
 
 /// One entry to write.
 #[derive(Debug, Clone)]
-pub(super) struct Node {
+pub(crate) struct Node {
     /// The name as stored: `./`, `./usr/`, `./usr/bin/hello`.
     pub name: String,
     /// Permission bits.
@@ -33,7 +33,7 @@ pub(super) struct Node {
 
 /// The kind of an entry, with its content.
 #[derive(Debug, Clone)]
-pub(super) enum Body {
+pub(crate) enum Body {
     Dir,
     File(Vec<u8>),
     Symlink(String),

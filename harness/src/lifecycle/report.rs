@@ -10,9 +10,12 @@ use super::diff::{Change, ChangeKind};
 #[cfg(test)]
 use crate::container::FsState;
 
-/// What opkg itself changes on every install and removal, never a leftover.
-/// (`/tmp/usr/...` is opkg's `ram` destination, `/tmp/opkg-lists` its
-/// package lists.)
+/// What opkg and apk themselves change on every install and removal, never
+/// a leftover. (`/tmp/usr/...` is opkg's `ram` destination,
+/// `/tmp/opkg-lists` its package lists; apk keeps its database, scripts and
+/// triggers in `/lib/apk/db`, its requested packages in `/etc/apk/world`,
+/// runs scripts from `/lib/apk/exec`, caches in `/var/cache/apk` and logs to
+/// `/var/log/apk.log`; `/var` is `/tmp` on OpenWrt.)
 pub const DEFAULT_IGNORED: &[&str] = &[
     "/usr/lib/opkg/status",
     "/usr/lib/opkg/lists/**",
@@ -20,6 +23,14 @@ pub const DEFAULT_IGNORED: &[&str] = &[
     "/tmp/usr/**",
     "/tmp/lock/**",
     "/tmp/.uci/**",
+    "/lib/apk/db/**",
+    "/lib/apk/exec",
+    "/lib/apk/exec/**",
+    "/etc/apk/world",
+    "/tmp/log/apk.log",
+    "/tmp/cache",
+    "/tmp/cache/apk",
+    "/tmp/cache/apk/**",
 ];
 
 /// A path the install/remove cycle left different.

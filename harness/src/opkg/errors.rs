@@ -27,21 +27,26 @@ pub enum ErrorKind {
     Conffile,
     /// A package could not be fetched.
     Download,
-    /// The feed's index signature did not verify (`Signature check
-    /// failed`); opkg drops the index and exits 0 all the same.
+    /// A feed index or package is not signed by a trusted key: opkg's
+    /// `Signature check failed` (it drops the index and exits 0 all the
+    /// same), apk's `UNTRUSTED signature`.
     BadSignature,
     /// A downloaded package does not match its index entry (size, SHA256
     /// or MD5).
     ChecksumMismatch,
-    /// No feed lists a package of this name.
+    /// No feed lists a package of this name (opkg's `Unknown package`,
+    /// apk's `no such package`).
     UnknownPackage,
+    /// A package's version is one the package manager does not accept
+    /// (found by wrtest before apk runs).
+    BadVersion,
     /// Anything else.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, for listing in messages.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::MissingDependency,
         ErrorKind::FileClash,
         ErrorKind::ScriptFailed,
@@ -53,6 +58,7 @@ impl ErrorKind {
         ErrorKind::BadSignature,
         ErrorKind::ChecksumMismatch,
         ErrorKind::UnknownPackage,
+        ErrorKind::BadVersion,
         ErrorKind::Other,
     ];
 
@@ -70,6 +76,7 @@ impl ErrorKind {
             ErrorKind::BadSignature => "bad-signature",
             ErrorKind::ChecksumMismatch => "checksum-mismatch",
             ErrorKind::UnknownPackage => "unknown-package",
+            ErrorKind::BadVersion => "bad-version",
             ErrorKind::Other => "other",
         }
     }
@@ -128,7 +135,19 @@ pub fn parse(output: &str) -> Vec<Problem> {
     let before_block = output.split("Collected errors:").next().unwrap_or("");
     problems.extend(before_block.lines().filter_map(loose_line));
     demote_misleading_architecture(&mut problems);
+    drop_misleading_unknown(&mut problems);
     problems
+}
+
+/// opkg calls a package file whose dependency is missing an "Unknown
+/// package" as well; the missing dependency is the problem.
+fn drop_misleading_unknown(problems: &mut Vec<Problem>) {
+    let missing: HashSet<Option<String>> = problems
+        .iter()
+        .filter(|p| p.kind == ErrorKind::MissingDependency)
+        .map(|p| p.package.clone())
+        .collect();
+    problems.retain(|p| !(p.kind == ErrorKind::UnknownPackage && missing.contains(&p.package)));
 }
 
 /// Newer opkg follows "cannot find dependency" with "incompatible with the
@@ -461,6 +480,9 @@ mod tests {
         let problems = parse(unknown);
         let found = problems.iter().find(|p| p.kind == ErrorKind::UnknownPackage).unwrap();
         assert_eq!(found.package.as_deref(), Some("simet-lmapd"));
+        let file_without_dependency = "Unknown package 'libxml2-utils'.\nCollected errors:\n \
+            * pkg_hash_check_unresolved: cannot find dependency libxml2 for libxml2-utils\n";
+        assert!(parse(file_without_dependency).iter().all(|p| p.kind != ErrorKind::UnknownPackage));
         let corrupt = "Collected errors:\n * opkg_install_pkg: Package zlib sha256sum mismatch. \
                        Either the opkg or the package index are corrupt. Try 'opkg update'.\n";
         let problems = parse(corrupt);

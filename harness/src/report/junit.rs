@@ -82,7 +82,7 @@ mod tests {
                 suite: "other".into(),
                 outcome: Outcome::Passed,
                 duration: Duration::ZERO,
-                notes: Vec::new(),
+                notes: vec!["network: case 10.64.0.2/30 on hub0, hub 10.64.0.1".into()],
             },
         ];
         write(&path, &records, Duration::from_secs(1)).unwrap();
@@ -102,5 +102,9 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains(r#"<skipped message="exit 77"/>"#), "{xml}");
+        assert!(
+            xml.contains("<system-out>network: case 10.64.0.2/30 on hub0, hub 10.64.0.1</system-out>"),
+            "{xml}"
+        );
     }
 }

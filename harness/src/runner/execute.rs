@@ -220,6 +220,16 @@ fn unmet_need(case: &Case, image: &crate::image::Prepared) -> Option<String> {
     case.needs.iter().find_map(|need| {
         let reason = match need.value.as_str() {
             "procd" | "network" => return None,
+            manager @ ("opkg" | "apk") => {
+                let has = match image.meta.package_manager {
+                    crate::image::PackageManager::Opkg => "opkg",
+                    crate::image::PackageManager::Apk => "apk",
+                };
+                if manager == has {
+                    return None;
+                }
+                format!("needs {manager}; {} manages packages with {has}", image.id)
+            }
             arch => {
                 let wanted = arch.strip_prefix("arch:").unwrap_or(arch);
                 if crate::ipk::arch_compatible(wanted, &image.meta.arch) {

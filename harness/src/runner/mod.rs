@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::container::rundir::RunDir;
-use crate::image::Prepared;
+use crate::image::{PackageManager, Prepared};
 use crate::report::{Outcome, Record, Recorder, ReportOptions};
 use crate::testbed::Project;
 use crate::Error;
@@ -141,7 +141,7 @@ pub fn run(options: &RunOptions, args: &Arguments) -> Result<Conclusion, Error> 
     for image in images.values() {
         crate::testbed::check_runnable(image, &project.config)?;
     }
-    build_fixtures(&project, &plan)?;
+    build_fixtures(&project, &plan, &images)?;
     let selected_count = plan.runs.iter().filter(|r| selected(args, &r.name)).count();
     let reports = if args.list {
         ReportOptions::default()
@@ -224,11 +224,31 @@ fn selected(args: &Arguments, name: &str) -> bool {
 
 /// Build every fixture the run installs, in parallel, so that a broken one
 /// is bad input (exit 2) rather than a failure of each case that uses it.
-fn build_fixtures(project: &Project, plan: &Plan) -> Result<(), Error> {
+/// Each is built as an ipk (which checks the tree) and, for the runs on apk
+/// images, as an apk too.
+fn build_fixtures(
+    project: &Project,
+    plan: &Plan,
+    images: &HashMap<String, Prepared>,
+) -> Result<(), Error> {
     let names = plan.fixtures();
     names
         .par_iter()
-        .try_for_each(|name| project.fixtures.ipk(name).map(drop).map_err(Error::from))
+        .try_for_each(|name| project.fixtures.ipk(name).map(drop))?;
+    let on_apk: BTreeSet<String> = plan
+        .runs
+        .iter()
+        .filter(|r| {
+            images
+                .get(&r.image)
+                .is_some_and(|i| i.meta.package_manager == PackageManager::Apk)
+        })
+        .flat_map(|r| r.fixtures())
+        .collect();
+    let on_apk: Vec<String> = on_apk.into_iter().collect();
+    Ok(on_apk
+        .par_iter()
+        .try_for_each(|name| project.fixtures.apk(name).map(drop))?)
 }
 
 /// Verify and extract every image the run needs, in parallel.

@@ -24,6 +24,20 @@ pub struct CaseRun {
 }
 
 impl CaseRun {
+    /// The fixtures this run installs, publishes or cycles.
+    pub fn fixtures(&self) -> Vec<String> {
+        let case = self.case();
+        case.install
+            .iter()
+            .chain(&case.feed)
+            .chain(step_packages(case))
+            .filter_map(|package| match &package.value {
+                PackageRef::Fixture(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The case.
     pub fn case(&self) -> &Case {
         &self.suite.cases[self.case]
@@ -42,17 +56,7 @@ impl Plan {
     pub fn fixtures(&self) -> Vec<String> {
         let mut names = std::collections::BTreeSet::new();
         for run in &self.runs {
-            let case = run.case();
-            for package in case
-                .install
-                .iter()
-                .chain(&case.feed)
-                .chain(step_packages(case))
-            {
-                if let PackageRef::Fixture(name) = &package.value {
-                    names.insert(name.clone());
-                }
-            }
+            names.extend(run.fixtures());
         }
         names.into_iter().collect()
     }
@@ -211,7 +215,7 @@ fn smoke_suite(project: &Project, options: &RunOptions) -> Result<Suite, Error> 
     }
     let mut names = Vec::new();
     for file in &options.ipks {
-        names.push(crate::ipk::read(file)?.control.package);
+        names.push(crate::testbed::package_name_of(file)?);
     }
     let text = smoke_text(&options.ipks, &names, &options.images);
     let path = project

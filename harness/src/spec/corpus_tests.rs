@@ -171,7 +171,7 @@ const CORPUS: &[(&str, usize, usize, &str)] = &[
         "needs-unknown.toml",
         5,
         19,
-        "unknown need \"systemd\"; expected \"procd\", \"network\" or \"arch:NAME\"",
+        "unknown need \"systemd\"; expected \"procd\", \"network\", \"opkg\", \"apk\" or \"arch:NAME\"",
     ),
     (
         "needs-duplicate.toml",

@@ -1,6 +1,7 @@
 //! The `needs` list of a case: what the case requires of where it runs.
 //!
-//! Owns which items may be listed (`procd`, `network`, `arch:NAME`) and
+//! Owns which items may be listed (`procd`, `network`, `opkg`, `apk`,
+//! `arch:NAME`) and
 //! that none is listed twice. Items are kept as written; deciding whether
 //! an image or the host provides them belongs to the runner.
 
@@ -9,14 +10,14 @@ use super::fields::Spot;
 use super::values::{self, NAME_RULE};
 
 /// The items `needs` accepts besides `arch:NAME`.
-const PLAIN: &[&str] = &["procd", "network"];
+const PLAIN: &[&str] = &["procd", "network", "opkg", "apk"];
 
 /// The prefix of an architecture item.
 const ARCH: &str = "arch:";
 
 /// Every form an item may take, for messages.
-const FORMS: &str = "\"procd\", \"network\" or \"arch:NAME\", where NAME is a package \
-                     architecture such as \"x86_64\", \"mips_24kc\" or \"all\"";
+const FORMS: &str = "\"procd\", \"network\", \"opkg\", \"apk\" or \"arch:NAME\", where NAME \
+                     is a package architecture such as \"x86_64\", \"mips_24kc\" or \"all\"";
 
 /// The case's needs, in file order; may be empty.
 pub(crate) fn needs(spot: Spot<'_>) -> Result<Vec<Located<String>>, SpecError> {
@@ -89,8 +90,8 @@ mod tests {
         for unknown in ["systemd", "Procd", "arch", "x86_64", ""] {
             let err = needs_of(&format!("[\"procd\", {unknown:?}]")).unwrap_err();
             let expected = format!(
-                "s.toml:4:19: unknown need {unknown:?}; expected \"procd\", \"network\" or \
-                 \"arch:NAME\""
+                "s.toml:4:19: unknown need {unknown:?}; expected \"procd\", \"network\", \
+                 \"opkg\", \"apk\" or \"arch:NAME\""
             );
             assert!(err.starts_with(&expected), "{unknown}: {err}");
         }

@@ -31,6 +31,7 @@ pub const ERROR_KINDS: &[&str] = &[
     "bad-signature",
     "checksum-mismatch",
     "unknown-package",
+    "bad-version",
     "other",
 ];
 
