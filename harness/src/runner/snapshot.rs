@@ -13,6 +13,9 @@ use crate::testbed::LifecycleRun;
 /// Patterns replaced before comparing, with their stand-ins.
 const REDACTIONS: &[(&str, &str)] = &[
     (r"/run/wrtest/[^\s:]*", "[RUN_DIR]"),
+    // Rootless runs' directories ($XDG_RUNTIME_DIR/wrtest, /tmp/wrtest-<uid>).
+    (r"/run/user/\d+/wrtest/[^\s:]*", "[RUN_DIR]"),
+    (r"/tmp/wrtest-\d+/[^\s:]*", "[RUN_DIR]"),
     (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP_DIR]"),
     (r"/tmp/tmp\.[A-Za-z0-9]{6,}", "[TEMP_DIR]"),
     (
@@ -164,5 +167,15 @@ mod tests {
             out,
             "at [RUN_DIR] took [DURATION] on [TIMESTAMP] in [TEMP_DIR] pid 77"
         );
+        for rootless in ["/run/user/1000/wrtest/run-7/c1", "/tmp/wrtest-1000/run-7/c1"] {
+            let mut out = rootless.to_string();
+            for (pattern, replacement) in REDACTIONS {
+                out = regex::Regex::new(pattern)
+                    .unwrap()
+                    .replace_all(&out, *replacement)
+                    .into_owned();
+            }
+            assert_eq!(out, "[RUN_DIR]");
+        }
     }
 }
