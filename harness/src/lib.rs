@@ -17,9 +17,10 @@
 //! # Known limitations
 //! - apk packages wrtest builds are unsigned (local files are added with
 //!   `--allow-untrusted`); apk has no `force_reinstall` or `repack:`.
-//! - Rootless (not as root, see `container::userns`): no memory or CPU
-//!   limits, pids only per user of a container, and cases that need users
-//!   other than root need the invoking user's subordinate ids.
+//! - Rootless (not as root, see `container::userns`): no CPU limit,
+//!   pids only per user of a container and memory only per process, and
+//!   cases that need users other than root need the invoking user's
+//!   subordinate ids.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 

@@ -53,12 +53,21 @@ fn build(setup: &Setup) -> Result<Pid1, String> {
     syscall::interface_up("lo").map_err(|e| format!("failed to bring up lo: {e}"))?;
     quiet_stdio().map_err(|e| format!("failed to point stdio at /dev/null: {e}"))?;
     let reaper = child_signals().map_err(|e| format!("failed to watch SIGCHLD: {e}"))?;
-    if let Some(n) = setup.nproc {
-        syscall::limit_processes(n)
-            .map_err(|e| format!("failed to limit the container to {n} processes per user: {e}"))?;
+    if let Some(limits) = setup.rlimits {
+        set_rlimits(limits)?;
     }
     super::privileges::restrict(setup.compat32, setup.net_admin)?;
     Ok(Pid1 { reaper, upper })
+}
+
+/// Rootless mode's fallbacks for the cgroup limits.
+fn set_rlimits(limits: super::protocol::Rlimits) -> Result<(), String> {
+    let n = limits.nproc;
+    syscall::limit_processes(n)
+        .map_err(|e| format!("failed to limit the container to {n} processes per user: {e}"))?;
+    let bytes = limits.data_bytes;
+    syscall::limit_data(bytes)
+        .map_err(|e| format!("failed to limit each process's data to {bytes} bytes: {e}"))
 }
 
 /// Nothing of pid 1's own output belongs in a case's output.

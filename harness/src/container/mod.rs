@@ -197,7 +197,10 @@ impl Container {
         let mut setup = setup_for(rootfs, &case_dir, &container.cgroups, options);
         setup.run_user_ns = run_user_ns(&exe)?;
         if setup.run_user_ns.is_some() && container.cgroups.v2.is_none() {
-            setup.nproc = Some(options.limits.pids);
+            setup.rlimits = Some(protocol::Rlimits {
+                nproc: options.limits.pids,
+                data_bytes: options.limits.memory_bytes,
+            });
         }
         container.build(&setup)?;
         debug!(id = %container.id, micros = started.elapsed().as_micros() as u64, "container ready");
@@ -549,7 +552,7 @@ fn setup_for(rootfs: &Path, case: &Path, cgroups: &CaseCgroups, options: &Option
         net_admin: options.net_admin,
         binfmt: options.binfmt.clone(),
         run_user_ns: None,
-        nproc: None,
+        rlimits: None,
     }
 }
 

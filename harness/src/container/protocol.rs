@@ -55,11 +55,23 @@ pub struct Setup {
     /// before it creates the container's own inside it.
     #[serde(default)]
     pub run_user_ns: Option<RunUserNs>,
-    /// Rootless, without a pids cgroup: most processes of each user of
-    /// the container (`RLIMIT_NPROC`, which the kernel counts per user
-    /// namespace, so per container).
+    /// Rootless, without cgroups: fallbacks for the pids and memory limits
+    /// (see [`Rlimits`]).
     #[serde(default)]
-    pub nproc: Option<u64>,
+    pub rlimits: Option<Rlimits>,
+}
+
+/// Resource limits pid 1 sets on itself, so on every process of the
+/// container: rootless mode's fallbacks for the cgroup limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimits {
+    /// Most processes of each user of the container (`RLIMIT_NPROC`,
+    /// which the kernel counts per user of each user namespace, so per
+    /// container).
+    pub nproc: u64,
+    /// Most data (heap, private writable mappings) of each process
+    /// (`RLIMIT_DATA`): one runaway process is stopped, not the sum.
+    pub data_bytes: u64,
 }
 
 /// The run's user namespace (rootless mode, see `userns`).

@@ -505,7 +505,7 @@ mod tests {
             tmp_bytes: 1 << 20,
             binfmt: None,
             run_user_ns: None,
-            nproc: None,
+            rlimits: None,
         }
     }
 

@@ -83,7 +83,7 @@ fn cgroup_base() -> Option<PathBuf> {
 fn warn_unenforced(cgroups: Option<&Path>, controllers: &[Controller]) {
     if super::userns::rootless() {
         warn!(
-            "rootless: no cgroup is delegated to uid {}, so the memory and cpus limits are not enforced, pids only per user of a container (RLIMIT_NPROC; reaching it is not named limits.pids), and teardown relies on the pid namespace alone; tmp and layer sizes (tmpfs) and timeouts still apply",
+            "rootless: no cgroup is delegated to uid {}, so the cpus limit is not enforced, pids only per user of a container (RLIMIT_NPROC) and memory only per process (RLIMIT_DATA), neither named when reached, and teardown relies on the pid namespace alone; tmp and layer sizes (tmpfs) and timeouts still apply",
             nix::unistd::geteuid()
         );
         return;

@@ -67,13 +67,23 @@ pub fn fork_single_threaded(
 /// Limit the processes of this process's real uid, in its user namespace,
 /// to `n` (soft and hard `RLIMIT_NPROC`), for it and its children.
 pub fn limit_processes(n: u64) -> io::Result<()> {
+    set_rlimit(libc::RLIMIT_NPROC, n)
+}
+
+/// Limit the data (heap and private writable mappings) of this process
+/// and each of its children to `bytes` (`RLIMIT_DATA`).
+pub fn limit_data(bytes: u64) -> io::Result<()> {
+    set_rlimit(libc::RLIMIT_DATA, bytes)
+}
+
+fn set_rlimit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()> {
     let limit = libc::rlimit {
-        rlim_cur: n,
-        rlim_max: n,
+        rlim_cur: value,
+        rlim_max: value,
     };
     // SAFETY: setrlimit reads the struct it is given, which lives across
     // the call; it changes only this process's limits.
-    check(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &limit) })?;
+    check(unsafe { libc::setrlimit(resource, &limit) })?;
     Ok(())
 }
 
