@@ -71,5 +71,9 @@ fn wait_and_tear_down(set: SigSet) {
     }
     eprintln!("\nwrtest: {signal}: tearing down every live container");
     RunDir::finish();
+    // The running cases fail fast now that their containers are gone and
+    // queued ones are skipped: give the main thread a moment to write its
+    // reports (JUnit, events) and exit with 128 + signal itself.
+    std::thread::sleep(std::time::Duration::from_secs(3));
     std::process::exit(128 + signal as i32);
 }
