@@ -35,3 +35,26 @@ fn services_run_under_procd_on_19_07() {
     let log = bed.sh("logread").unwrap();
     assert!(!log.stdout_text().is_empty(), "logread printed nothing");
 }
+
+/// A condition that cannot be checked (no ubus in an unbooted case) is not
+/// met, negated or not: `!service:x` must not pass by accident.
+#[test]
+fn an_unchecked_condition_is_never_met() {
+    use wrtest::services::{Condition, Protocol};
+    let mut bed = common::bed(common::IMAGE);
+    let not_running = Condition::Not(Box::new(Condition::Service("uhttpd".into())));
+    let unmet = wrtest::services::wait(bed.container(), &[not_running], Duration::from_millis(300))
+        .unwrap()
+        .unwrap_err();
+    assert!(unmet[0].contains("could not check"), "{unmet:?}");
+    // Without tools in the image the port check still works: pid 1 reads
+    // the socket tables itself.
+    bed.sh("rm /bin/cat; uhttpd -p 0.0.0.0:8080 -h /www").unwrap();
+    let closed = Condition::Not(Box::new(Condition::Port(Protocol::Tcp, 8080)));
+    let open = Condition::Port(Protocol::Tcp, 8080);
+    let wait = |bed: &mut wrtest::Testbed, c: Condition| {
+        wrtest::services::wait(bed.container(), &[c], Duration::from_secs(2)).unwrap()
+    };
+    assert!(wait(&mut bed, open).is_ok());
+    assert!(wait(&mut bed, closed).is_err());
+}

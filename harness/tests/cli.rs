@@ -709,3 +709,46 @@ fn cgroups_whose_run_is_gone_are_removed_by_the_next_run() {
         "the orphaned run cgroup is still there"
     );
 }
+
+/// SIGTERM in the middle of a boot: the live container goes, the queued
+/// cases never start, the reports are still written, and the run exits
+/// within a second or so with 143, leaving nothing.
+#[test]
+fn sigterm_during_a_boot_skips_the_queue_and_still_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = format!("images = [\"{}\"]\n", common::IMAGE);
+    for n in 0..4 {
+        body.push_str(&format!("[[case]]\nname = \"booted_{n}\"\nneeds = [\"procd\"]\n[[case.step]]\nrun = \"sleep 30\"\n"));
+    }
+    let file = suite(dir.path(), &body);
+    let junit = dir.path().join("junit.xml");
+    let mut child = Command::new(common::wrtest_bin())
+        .args(["run", "-j", "1", "--no-progress", "--junit"])
+        .arg(&junit)
+        .arg(&file)
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run_dir = Path::new("/run/wrtest").join(format!("run-{}", child.id()));
+    for _ in 0..200 {
+        if run_dir.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let sent = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(sent.elapsed() < std::time::Duration::from_secs(4), "{:?}", sent.elapsed());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("the run was interrupted"), "{xml}");
+    assert_eq!(run_state_of(child.id()), Vec::<std::path::PathBuf>::new());
+}

@@ -91,3 +91,48 @@ fn hub_pid() -> Option<u32> {
         (is_hub && parent == me).then_some(pid)
     })
 }
+
+/// A redirect is an answer to check, not a hop to follow: following it
+/// could fetch another case's page.
+#[test]
+fn http_probes_report_redirects_instead_of_following_them() {
+    let mut bed = common::bed(common::IMAGE);
+    bed.attach_network().unwrap();
+    let cgi = "#!/bin/sh\nprintf 'Status: 302 Found\\r\\nLocation: http://10.0.0.1/elsewhere\\r\\n\\r\\n'\n";
+    bed.container().write_file("/www/cgi-bin/redir", cgi.as_bytes(), 0o755).unwrap();
+    bed.sh("uhttpd -p 0.0.0.0:8080 -h /www -x /cgi-bin").unwrap();
+    let link = bed.link().unwrap();
+    let mut status = 0;
+    for _ in 0..20 {
+        if let Ok((s, _)) = link.http(8080, "/cgi-bin/redir", SECOND) {
+            status = s;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status, 302);
+}
+
+/// A case that stops reading a large feed file holds up nobody else.
+#[test]
+fn a_stalled_download_does_not_hold_up_another_cases_feed() {
+    use wrtest::feed::{FeedOptions, Transport};
+    let options = FeedOptions {
+        transport: Transport::Http,
+        ..FeedOptions::default()
+    };
+    let hello = [wrtest::PackageRef::Fixture("hello".into())];
+    let mut staller = common::bed(common::IMAGE);
+    staller.attach_network().unwrap();
+    let published = staller.publish_feed_with(&hello, &options, SECOND * 60).unwrap();
+    let dir = published.host_dir.unwrap();
+    std::fs::write(dir.join("big"), vec![7u8; 64 << 20]).unwrap();
+    let stall = format!("(wget -q -O- {}/big | sleep 30) >/dev/null 2>&1 & sleep 1", published.url);
+    staller.sh(&stall).unwrap();
+    let mut other = common::bed(common::IMAGE);
+    other.attach_network().unwrap();
+    let started = std::time::Instant::now();
+    let published = other.publish_feed_with(&hello, &options, SECOND * 20).unwrap();
+    assert!(published.update.unwrap().succeeded());
+    assert!(started.elapsed() < SECOND * 10, "took {:?}", started.elapsed());
+}

@@ -32,6 +32,10 @@ pub struct ShellArgs {
 /// Start, install, hand the terminal over, tear down.
 pub fn shell(args: ShellArgs) -> Result<i32, Error> {
     check_hostname(&args.hostname)?;
+    // A closed terminal or a `kill` tears the container down; Ctrl-C
+    // belongs to the shell inside.
+    use nix::sys::signal::Signal;
+    wrtest::runner::interrupt::tear_down_on(&[Signal::SIGTERM, Signal::SIGHUP]);
     let project = std::sync::Arc::new(Project::discover(
         &std::env::current_dir().unwrap_or_default(),
     )?);

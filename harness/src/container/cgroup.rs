@@ -26,13 +26,18 @@ fn is_cgroup2(path: &Path) -> bool {
 /// Kill every process in `dir` (and below), then remove the directories,
 /// deepest first.
 pub fn remove(dir: &Path, limit: Duration) -> io::Result<()> {
-    // Gone already (a signal's teardown and a case's may meet): done.
-    if !dir.exists() {
-        return Ok(());
+    // Gone already, or while we looked (a signal's teardown and a case's
+    // may meet): done.
+    match remove_tree(dir, limit) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
     }
+}
+
+fn remove_tree(dir: &Path, limit: Duration) -> io::Result<()> {
     let deadline = Instant::now() + limit;
     for child in subdirs(dir)? {
-        remove(&child, deadline.saturating_duration_since(Instant::now()))?;
+        remove_tree(&child, deadline.saturating_duration_since(Instant::now()))?;
     }
     if populated(dir)? {
         std::fs::write(dir.join("cgroup.kill"), "1")?;

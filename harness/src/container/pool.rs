@@ -151,6 +151,11 @@ static POOL: OnceLock<Arc<Pool>> = OnceLock::new();
 /// A warm helper for `exe`: one from the pool when it has one, else a new
 /// one. The pool is started on first use, for the first `exe` asked for.
 pub fn take(exe: &Path) -> io::Result<Warm> {
+    if super::rundir::closing() {
+        return Err(io::Error::other(
+            "the run is being torn down (interrupted); no new container starts",
+        ));
+    }
     let pool = POOL.get_or_init(|| start(exe));
     if pool.exe == exe {
         let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());

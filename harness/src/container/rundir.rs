@@ -164,6 +164,16 @@ impl RunDir {
     /// Remove this run's (by now empty) directories. Call once all
     /// containers are gone, at the end of a run.
     pub fn finish() {
+        // Once, and never half: a signal's teardown runs it while the main
+        // thread may be exiting, and exiting runs it again from the atexit
+        // hook (after the calling thread's thread-locals are gone). A second
+        // caller waits for the first to be done.
+        let mut done = FINISH.lock().unwrap_or_else(|e| e.into_inner());
+        FINISHED.store(true, std::sync::atomic::Ordering::SeqCst);
+        if *done {
+            return;
+        }
+        *done = true;
         super::pool::shutdown();
         crate::network::shutdown();
         super::userns::shutdown();
@@ -188,6 +198,17 @@ impl RunDir {
             }
         }
     }
+}
+
+/// Set when the run's teardown has begun: no container may start after it.
+static FINISHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Held while the teardown runs; true once it has.
+static FINISH: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+
+/// Whether the run is being (or has been) torn down.
+pub fn closing() -> bool {
+    FINISHED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// The file in a run directory listing its cgroup v1 directories, so that

@@ -50,6 +50,9 @@ pub enum CaseEnd {
 /// report should say about the case besides its outcome (its addresses,
 /// its boot time).
 pub fn run_case(ctx: &Context, run: &CaseRun, notes: &mut Vec<String>) -> Result<CaseEnd, String> {
+    if super::interrupt::exit_status().is_some() {
+        return Ok(CaseEnd::Skipped("the run was interrupted".into()));
+    }
     IN_TRIAL.with(|t| t.set(true));
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| run_steps(ctx, run, notes)));
     IN_TRIAL.with(|t| t.set(false));
@@ -94,7 +97,9 @@ fn run_steps(ctx: &Context, run: &CaseRun, notes: &mut Vec<String>) -> Result<Ca
     let result = in_container(ctx, run, &mut bed, notes);
     let result = result.map_err(|message| with_notes(message, notes));
     let result = result.map_err(|message| with_ids_hint(message, &mut bed));
-    if let (Err(message), Some(dir)) = (&result, ctx.recorder.artifacts_dir()) {
+    // Only a real failure: an `expect_fail` case that fails passes.
+    let failed = result.is_err() && run.case().expect_fail.is_none();
+    if let (true, Err(message), Some(dir)) = (failed, &result, ctx.recorder.artifacts_dir()) {
         save_artifacts(dir, run, &mut bed, message);
     }
     result
@@ -168,7 +173,8 @@ fn in_container(
 ) -> Result<CaseEnd, String> {
     let case = run.case();
     let clock = CaseClock::start(case.limits.time);
-    super::services::prepare(case, bed, notes)?;
+    let boot_time = clock.bound(super::services::BOOT_TIMEOUT).unwrap_or_default();
+    super::services::prepare(case, bed, boot_time, notes)?;
     repack_first(case, bed)?;
     publish_feed(case, bed)?;
     install_first(ctx, run, bed)?;

@@ -17,9 +17,15 @@ use crate::container::rundir::RunDir;
 /// arrives, then exit with 128 + the signal number. Call before starting
 /// threads.
 pub fn tear_down_on_signals() {
+    tear_down_on(&[Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP]);
+}
+
+/// The same for `signals` only (an interactive shell leaves SIGINT to the
+/// shell inside).
+pub fn tear_down_on(signals: &[Signal]) {
     let mut set = SigSet::empty();
-    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(sig);
+    for sig in signals {
+        set.add(*sig);
     }
     if let Err(e) = set.thread_block() {
         tracing::warn!("failed to block termination signals; an interrupted run may leave containers to the next run: {e}");
@@ -65,5 +71,9 @@ fn wait_and_tear_down(set: SigSet) {
     }
     eprintln!("\nwrtest: {signal}: tearing down every live container");
     RunDir::finish();
+    // The running cases fail fast now that their containers are gone and
+    // queued ones are skipped: give the main thread a moment to write its
+    // reports (JUnit, events) and exit with 128 + signal itself.
+    std::thread::sleep(std::time::Duration::from_secs(3));
     std::process::exit(128 + signal as i32);
 }

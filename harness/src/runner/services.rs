@@ -55,7 +55,7 @@ pub(super) fn http(
 pub(super) fn dns(
     bed: &mut Testbed,
     name: &str,
-    answer: Option<&Matcher>,
+    (rcode, answer): (Option<&str>, Option<&Matcher>),
     timeout: Duration,
 ) -> Acted {
     let Some(link) = bed.link() else {
@@ -67,16 +67,20 @@ pub(super) fn dns(
             .map_err(|e| vec![crate::error_chain(&e)])?;
         let text: String = records.iter().map(|r| format!("{r}\n")).collect();
         let seen = format!("query: {name} A\nrcode: {code}\n--- answer\n{text}");
-        let mismatch = match answer {
-            Some(m) => m.check(&text).err().map(|m| format!("answer: {m}")),
-            None if code != "NOERROR" || records.is_empty() => {
-                Some(format!("expected an answer, got {code} with {} record(s)", records.len()))
-            }
-            None => None,
-        };
-        match mismatch {
-            None => Ok(seen),
-            Some(m) => Err(mismatches_with(vec![m], seen)),
+        let mut mismatches = Vec::new();
+        if let Some(wanted) = rcode.filter(|w| *w != code) {
+            mismatches.push(format!("expected rcode {wanted}, got {code}"));
+        }
+        match answer {
+            Some(m) => mismatches.extend(m.check(&text).err().map(|m| format!("answer: {m}"))),
+            None if rcode.is_none() && (code != "NOERROR" || records.is_empty()) => mismatches
+                .push(format!("expected an answer, got {code} with {} record(s)", records.len())),
+            None => {}
+        }
+        if mismatches.is_empty() {
+            Ok(seen)
+        } else {
+            Err(mismatches_with(mismatches, seen))
         }
     });
     Ok(recorded(outcome, "dns answer"))
@@ -157,6 +161,7 @@ fn recorded(outcome: Result<String, Vec<String>>, what: &str) -> (Vec<String>, R
 pub(super) fn prepare(
     case: &crate::spec::Case,
     bed: &mut Testbed,
+    boot_time: Duration,
     notes: &mut Vec<String>,
 ) -> Result<(), String> {
     let needs = |item: &str| case.needs.iter().any(|n| n.value == item);
@@ -171,15 +176,15 @@ pub(super) fn prepare(
     }
     if needs("procd") {
         let booted = bed
-            .boot(BOOT_TIMEOUT)
+            .boot(boot_time)
             .map_err(|e| format!("failed to boot the case: {}", crate::error_chain(&e)))?;
         notes.push(boot_note(&booted));
     }
     Ok(())
 }
 
-/// How long a boot may take.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a boot may take (less when the case's `limits.time` says so).
+pub(super) const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn boot_note(booted: &crate::boot::Booted) -> String {
     let failed: Vec<&str> = booted

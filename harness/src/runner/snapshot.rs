@@ -26,6 +26,7 @@ const REDACTIONS: &[(&str, &str)] = &[
         r"\b(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d( [A-Z]+)? \d{4}",
         "[DATE]",
     ),
+    (r"\b\d\d:\d\d:\d\d\b", "[TIME]"),
     (r"\b\d+(\.\d+)?(ns|µs|us|ms|s)\b", "[DURATION]"),
     (r"Installed-Time: \d+", "Installed-Time: [TIME]"),
     // A process id in a syslog tag, as in `dnsmasq[313]:`.

@@ -151,7 +151,11 @@ fn act(
             status,
             body,
         } => services::http(bed, (*port, path), (*status, body.as_ref()), timeout),
-        Action::Dns { name, answer } => services::dns(bed, name, answer.as_ref(), timeout),
+        Action::Dns {
+            name,
+            rcode,
+            answer,
+        } => services::dns(bed, name, (rcode.as_deref(), answer.as_ref()), timeout),
         Action::Logread { filter, output } => {
             services::logread(bed, filter.as_deref(), output.as_ref())
         }

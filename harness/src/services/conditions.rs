@@ -21,7 +21,9 @@ pub enum Protocol {
 pub enum Condition {
     /// procd runs an instance of this service (`ubus call service list`).
     Service(String),
-    /// A process of this name runs (its command's base name, or its comm).
+    /// A process of this name runs: its program's base name, or for a
+    /// script run by an interpreter (`/bin/sh /usr/sbin/NAME`), the
+    /// script's.
     Process(String),
     /// Something listens on this port, IPv4 or IPv6.
     Port(Protocol, u16),
@@ -44,26 +46,51 @@ impl fmt::Display for Condition {
 
 const SHORT: Duration = Duration::from_secs(10);
 
+/// Largest socket table read.
+const TABLE_LIMIT: u64 = 4 << 20;
+
+/// What one check of a condition found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It holds.
+    Holds,
+    /// It does not hold; what was seen instead.
+    Fails(String),
+    /// It could not be checked (ubus down, a table unreadable); why. A
+    /// negated condition is not met by this either.
+    Unknown(String),
+}
+
 impl Condition {
-    /// Whether the condition holds now; `Err` says what was seen instead.
-    pub fn check(&self, c: &mut Container) -> Result<Result<(), String>, ContainerError> {
+    /// Check the condition now.
+    pub fn check(&self, c: &mut Container) -> Result<Verdict, ContainerError> {
         match self {
             Condition::Service(name) => service(c, name),
             Condition::Process(name) => process(c, name),
             Condition::Port(protocol, port) => port_open(c, *protocol, *port),
             Condition::Not(inner) => Ok(match inner.check(c)? {
-                Ok(()) => Err(format!("{inner} still holds")),
-                Err(_) => Ok(()),
+                Verdict::Holds => Verdict::Fails(format!("{inner} still holds")),
+                Verdict::Fails(_) => Verdict::Holds,
+                unknown => unknown,
             }),
+        }
+    }
+
+    /// Whether the condition (or the one it negates) asks procd.
+    pub fn asks_procd(&self) -> bool {
+        match self {
+            Condition::Service(_) => true,
+            Condition::Not(inner) => inner.asks_procd(),
+            _ => false,
         }
     }
 }
 
-fn service(c: &mut Container, name: &str) -> Result<Result<(), String>, ContainerError> {
+fn service(c: &mut Container, name: &str) -> Result<Verdict, ContainerError> {
     let out = c.sh("ubus call service list", SHORT)?;
     if out.code() != Some(0) {
         let said = format!("{}{}", out.stdout_text(), out.stderr_text());
-        return Ok(Err(format!(
+        return Ok(Verdict::Unknown(format!(
             "`ubus call service list` failed ({}); is the case booted (needs = [\"procd\"])?",
             said.trim()
         )));
@@ -71,13 +98,16 @@ fn service(c: &mut Container, name: &str) -> Result<Result<(), String>, Containe
     Ok(running_instances(&out.stdout_text(), name))
 }
 
-/// Whether procd's service list has a running instance of `name`.
-pub(crate) fn running_instances(list: &str, name: &str) -> Result<(), String> {
-    let parsed: serde_json::Value = serde_json::from_str(list)
-        .map_err(|e| format!("unreadable service list ({e})"))?;
+/// Whether procd's service list has a running instance of `name`. A
+/// service procd does not know (never started, or removed) is not running.
+pub(crate) fn running_instances(list: &str, name: &str) -> Verdict {
+    let parsed: serde_json::Value = match serde_json::from_str(list) {
+        Ok(parsed) => parsed,
+        Err(e) => return Verdict::Unknown(format!("unreadable service list ({e})")),
+    };
     let Some(service) = parsed.get(name) else {
         let known: Vec<&String> = parsed.as_object().map(|o| o.keys().collect()).unwrap_or_default();
-        return Err(format!("procd knows no service {name}; it knows {known:?}"));
+        return Verdict::Fails(format!("procd knows no service {name}; it knows {known:?}"));
     };
     let instances = service.get("instances").and_then(|i| i.as_object());
     let running = instances
@@ -85,41 +115,65 @@ pub(crate) fn running_instances(list: &str, name: &str) -> Result<(), String> {
         .flat_map(|i| i.values())
         .any(|i| i.get("running").and_then(|r| r.as_bool()) == Some(true));
     if running {
-        Ok(())
+        Verdict::Holds
     } else {
-        Err(format!("{name} has no running instance: {service}"))
+        Verdict::Fails(format!("{name} has no running instance: {service}"))
     }
 }
 
-fn process(c: &mut Container, name: &str) -> Result<Result<(), String>, ContainerError> {
+fn process(c: &mut Container, name: &str) -> Result<Verdict, ContainerError> {
     let processes = c.processes()?;
-    let found = processes.iter().any(|(_, command)| {
-        let program = command.split_whitespace().next().unwrap_or("");
-        program.rsplit('/').next() == Some(name) || command == name
-    });
-    if found {
-        return Ok(Ok(()));
+    if processes.iter().any(|(_, command)| program_names(command).contains(&name)) {
+        return Ok(Verdict::Holds);
     }
     let seen: Vec<&str> = processes.iter().map(|(_, c)| c.as_str()).collect();
-    Ok(Err(format!("running: {}", seen.join("; "))))
+    Ok(Verdict::Fails(format!("running: {}", seen.join("; "))))
 }
 
-fn port_open(
-    c: &mut Container,
-    protocol: Protocol,
-    port: u16,
-) -> Result<Result<(), String>, ContainerError> {
-    let tables = match protocol {
-        Protocol::Tcp => "/proc/net/tcp /proc/net/tcp6",
-        Protocol::Udp => "/proc/net/udp /proc/net/udp6",
-    };
-    let out = c.sh(&format!("cat {tables} 2>/dev/null"), SHORT)?;
-    let ports = listening(&out.stdout_text(), protocol);
-    if ports.contains(&port) {
-        Ok(Ok(()))
-    } else {
-        Ok(Err(format!("listening: {ports:?}")))
+/// Interpreters whose first argument names the program (a script daemon
+/// runs as `/bin/sh /usr/sbin/NAME`).
+const INTERPRETERS: &[&str] = &["sh", "ash", "bash", "dash", "lua", "ucode", "perl", "python3"];
+
+/// The names a command line runs as: its program's base name, and for a
+/// script run by an interpreter, the script's.
+pub(crate) fn program_names(command: &str) -> Vec<&str> {
+    fn base(word: &str) -> &str {
+        word.rsplit('/').next().unwrap_or(word)
     }
+    let mut words = command.split_whitespace();
+    let Some(program) = words.next().map(base) else {
+        return Vec::new();
+    };
+    let mut names = vec![program];
+    if INTERPRETERS.contains(&program) {
+        if let Some(script) = words.next().filter(|w| !w.starts_with('-')) {
+            names.push(base(script));
+        }
+    }
+    names
+}
+
+fn port_open(c: &mut Container, protocol: Protocol, port: u16) -> Result<Verdict, ContainerError> {
+    let tables: &[&str] = match protocol {
+        Protocol::Tcp => &["/proc/net/tcp", "/proc/net/tcp6"],
+        Protocol::Udp => &["/proc/net/udp", "/proc/net/udp6"],
+    };
+    let mut text = String::new();
+    for table in tables {
+        // Read by pid 1 itself, in the case's network namespace: no tool
+        // of the image is needed, so a case cannot break the check.
+        match c.inspect(table, TABLE_LIMIT)? {
+            Some((_, bytes)) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            None if table.ends_with('6') => {}
+            None => return Ok(Verdict::Unknown(format!("{table} is missing"))),
+        }
+    }
+    let ports = listening(&text, protocol);
+    Ok(if ports.contains(&port) {
+        Verdict::Holds
+    } else {
+        Verdict::Fails(format!("listening: {ports:?}"))
+    })
 }
 
 /// The local ports in LISTEN state (TCP) or bound (UDP) in `/proc/net`
@@ -166,11 +220,20 @@ mod tests {
     fn service_lists_are_read_as_procd_writes_them() {
         let list = r#"{"dropbear":{"instances":{"instance1":{"running":true,"pid":9}}},
                        "cron":{},"uhttpd":{"instances":{"instance1":{"running":false}}}}"#;
-        assert_eq!(running_instances(list, "dropbear"), Ok(()));
-        assert!(running_instances(list, "cron").unwrap_err().contains("no running instance"));
-        assert!(running_instances(list, "uhttpd").is_err());
-        let unknown = running_instances(list, "sshd").unwrap_err();
+        assert_eq!(running_instances(list, "dropbear"), Verdict::Holds);
+        let Verdict::Fails(cron) = running_instances(list, "cron") else { panic!() };
+        assert!(cron.contains("no running instance"), "{cron}");
+        assert!(matches!(running_instances(list, "uhttpd"), Verdict::Fails(_)));
+        let Verdict::Fails(unknown) = running_instances(list, "sshd") else { panic!() };
         assert!(unknown.contains("knows no service sshd"), "{unknown}");
-        assert!(running_instances("not json", "x").is_err());
+        assert!(matches!(running_instances("not json", "x"), Verdict::Unknown(_)));
+    }
+
+    #[test]
+    fn script_daemons_match_by_their_scripts_name() {
+        assert_eq!(program_names("/usr/sbin/uhttpd -f -p 80"), ["uhttpd"]);
+        assert_eq!(program_names("/bin/sh /usr/sbin/mwan3track wan"), ["sh", "mwan3track"]);
+        assert_eq!(program_names("/bin/sh -c sleep 1"), ["sh"]);
+        assert_eq!(program_names(""), Vec::<&str>::new());
     }
 }

@@ -7,7 +7,7 @@
 
 mod conditions;
 
-pub use conditions::{Condition, Protocol};
+pub use conditions::{Condition, Protocol, Verdict};
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,8 @@ use crate::container::{Container, ContainerError};
 const POLL: Duration = Duration::from_millis(100);
 
 /// Wait until every condition holds; `Err` lists those that did not,
-/// each with what was seen last.
+/// each with what was seen last. A condition that could not be checked
+/// (ubus down, say) is never met, negated or not.
 pub fn wait(
     c: &mut Container,
     conditions: &[Condition],
@@ -27,8 +28,10 @@ pub fn wait(
     loop {
         let mut unmet = Vec::new();
         for condition in conditions {
-            if let Err(seen) = condition.check(c)? {
-                unmet.push(format!("{condition} within {timeout:?}: {seen}"));
+            match condition.check(c)? {
+                Verdict::Holds => {}
+                Verdict::Fails(seen) => unmet.push(format!("{condition} within {timeout:?}: {seen}")),
+                Verdict::Unknown(why) => unmet.push(format!("{condition}: could not check: {why}")),
             }
         }
         if unmet.is_empty() {

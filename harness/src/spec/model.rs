@@ -174,6 +174,9 @@ pub enum Action {
     Dns {
         /// The name to look up.
         name: String,
+        /// The response code the answer must have (`NOERROR`, `NXDOMAIN`,
+        /// `REFUSED`, ...), if checked.
+        rcode: Option<String>,
         /// What the answer records (one `NAME A ADDRESS` line each) must
         /// look like; without it, any NOERROR answer with a record passes.
         answer: Option<Matcher>,

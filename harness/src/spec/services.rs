@@ -82,16 +82,17 @@ pub(crate) fn http(fields: &Fields<'_>) -> Result<Action, SpecError> {
 pub(crate) fn dns(fields: &Fields<'_>) -> Result<Action, SpecError> {
     let name = fields.opt("dns", |s| {
         let name = s.str()?;
-        let valid = !name.is_empty()
-            && name.len() <= 253
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-        if !valid {
-            return Err(s.error(format!("invalid `dns` name {name:?}: expected a host name")));
+        if !is_host_name(name) {
+            return Err(s.error(format!(
+                "invalid `dns` name {name:?}: expected a host name (labels of 1 to 63 \
+                 letters, digits and `-`, joined by `.`)"
+            )));
         }
         Ok(name.to_owned())
     })?;
     Ok(Action::Dns {
         name: name.unwrap_or_default(),
+        rcode: fields.opt("rcode", rcode)?,
         answer: fields.opt("answer", values::matcher)?,
     })
 }
@@ -108,6 +109,30 @@ pub(crate) fn logread(fields: &Fields<'_>) -> Result<Action, SpecError> {
         filter: filter.flatten(),
         output: fields.opt("stdout", values::matcher)?,
     })
+}
+
+/// A DNS name as a resolver sends it: at most 253 characters, labels of
+/// 1 to 63 letters, digits and hyphens (a trailing dot allowed).
+fn is_host_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// The response codes a `dns` step can expect.
+const RCODES: &[&str] = &["NOERROR", "NXDOMAIN", "REFUSED", "SERVFAIL", "FORMERR", "NOTIMP"];
+
+fn rcode(spot: Spot<'_>) -> Result<String, SpecError> {
+    let code = spot.str()?.to_ascii_uppercase();
+    if RCODES.contains(&code.as_str()) {
+        Ok(code)
+    } else {
+        Err(spot.error(format!("invalid `rcode` {code:?}: expected one of {}", RCODES.join(", "))))
+    }
 }
 
 fn number(spot: Spot<'_>, low: i64, high: i64) -> Result<i64, SpecError> {

@@ -50,6 +50,7 @@ const STEP_KEYS: &[&str] = &[
     "body",
     "dns",
     "answer",
+    "rcode",
     "logread",
 ];
 
@@ -69,6 +70,7 @@ const ACTION_OPTIONS: &[(&str, &[&str])] = &[
     ("status", &["http"]),
     ("body", &["http"]),
     ("answer", &["dns"]),
+    ("rcode", &["dns"]),
 ];
 
 /// What a step inherits from its case and suite.

@@ -174,6 +174,7 @@ fn case(
     };
     let steps = steps(fields, &mut cx)?;
     check_needs(fields, &steps, &needs)?;
+    check_feed(fields, &steps, &feed, &feed_options)?;
     if feed_options.transport == Transport::Http && !needs.iter().any(|n| n.value == "network") {
         return Err(fields.error(
             "`feed_options` serves the feed over HTTP from the hub, so the case needs \
@@ -208,9 +209,7 @@ fn check_needs(
         let wanted = match &step.action {
             Action::Http { .. } | Action::Dns { .. } => Some(("network", "probes the case from the hub")),
             Action::Logread { .. } => Some(("procd", "reads the log of a booted system")),
-            Action::Wait { conditions }
-                if conditions.iter().any(|c| matches!(c, crate::services::Condition::Service(_))) =>
-            {
+            Action::Wait { conditions } if conditions.iter().any(|c| c.asks_procd()) => {
                 Some(("procd", "waits for a procd service"))
             }
             _ => None,
@@ -221,6 +220,31 @@ fn check_needs(
                 step.index, step.location
             )));
         }
+    }
+    Ok(())
+}
+
+/// `update` steps and `feed_options` are about the case's feed: without
+/// one they would reach the image's internet feeds, or mean nothing.
+fn check_feed(
+    fields: &Fields<'_>,
+    steps: &[Step],
+    feed: &[Located<PackageRef>],
+    options: &crate::feed::FeedOptions,
+) -> Result<(), SpecError> {
+    if !feed.is_empty() {
+        return Ok(());
+    }
+    if let Some(step) = steps.iter().find(|s| matches!(s.action, Action::Update { .. })) {
+        return Err(fields.error(format!(
+            "step {} at {} runs `opkg update` against the case's feed, but the case has no `feed`",
+            step.index, step.location
+        )));
+    }
+    if *options != crate::feed::FeedOptions::default() {
+        return Err(fields.error(
+            "`feed_options` say how the case's feed is published, but the case has no `feed`",
+        ));
     }
     Ok(())
 }

@@ -686,7 +686,7 @@ fn arbitrary_input_never_panics() {
 fn service_steps_read_their_forms() {
     use crate::services::{Condition, Protocol};
     let suite = parse_ok(&one_case(
-        "needs = [\"procd\", \"network\"]",
+        "needs = [\"procd\", \"network\"]\nfeed = [\"a_1_all.ipk\"]",
         "wait = [\"service:uhttpd\", \"process:dnsmasq\", \"port:22\", \"port:udp:53\", \"!port:tcp:80\"]\n\
          [[case.step]]\nhttp = \"/cgi-bin/luci\"\nport = 8080\nstatus = 403\nbody = { contains = \"x\" }\n\
          [[case.step]]\ndns = \"printer.lan\"\nanswer = \"printer.lan A 192.0.2.7\\n\"\n\
@@ -706,7 +706,7 @@ fn service_steps_read_their_forms() {
     );
     let Action::Http { port, path, status, body } = &steps[1].action else { panic!() };
     assert_eq!((*port, path.as_str(), *status, body.is_some()), (8080, "/cgi-bin/luci", 403, true));
-    assert!(matches!(&steps[2].action, Action::Dns { name, answer: Some(_) } if name == "printer.lan"));
+    assert!(matches!(&steps[2].action, Action::Dns { name, answer: Some(_), .. } if name == "printer.lan"));
     assert!(matches!(&steps[3].action, Action::Logread { filter: Some(f), .. } if f == "dropbear"));
     let Action::Update { outcome } = &steps[4].action else { panic!() };
     assert_eq!(outcome.error_kinds, ["bad-signature"]);
@@ -724,10 +724,15 @@ fn service_step_mistakes_are_named() {
         ("", "http = \"/\"", "step 1 at suites/hello.toml:5:1 probes the case from the hub, so the case needs `needs = [\"network\"]`"),
         ("", "logread = true", "reads the log of a booted system, so the case needs `needs = [\"procd\"]`"),
         ("", "wait = [\"service:x\"]", "waits for a procd service, so the case needs `needs = [\"procd\"]`"),
-        ("feed_options = { transport = \"http\" }", "run = \"true\"", "serves the feed over HTTP from the hub, so the case needs `needs = [\"network\"]`"),
-        ("feed_options = { signing = \"gpg\" }", "run = \"true\"", "invalid `signing` \"gpg\": expected \"none\", \"usign\" or \"usign-wrong-key\""),
+        ("feed = [\"a.ipk\"]\nfeed_options = { transport = \"http\" }", "run = \"true\"", "serves the feed over HTTP from the hub, so the case needs `needs = [\"network\"]`"),
+        ("feed = [\"a.ipk\"]\nfeed_options = { signing = \"gpg\" }", "run = \"true\"", "invalid `signing` \"gpg\": expected \"none\", \"usign\" or \"usign-wrong-key\""),
         ("feed_options = { via = \"http\" }", "run = \"true\"", "via"),
         ("needs = [\"network\"]", "status = 200", "`status` is only allowed with `http`, but this step has no action"),
+        ("", "update = true", "runs `opkg update` against the case's feed, but the case has no `feed`"),
+        ("feed_options = { signing = \"usign\" }", "run = \"true\"", "`feed_options` say how the case's feed is published, but the case has no `feed`"),
+        ("needs = [\"network\"]", "dns = \"a..b\"", "invalid `dns` name \"a..b\""),
+        ("needs = [\"network\"]", "dns = \"a\"\nrcode = \"GONE\"", "invalid `rcode` \"GONE\""),
+        ("", "wait = [\"!service:x\"]", "waits for a procd service, so the case needs `needs = [\"procd\"]`"),
     ];
     for (case_lines, step_lines, expected) in cases {
         let err = parse_err(&one_case(case_lines, step_lines));
@@ -738,7 +743,8 @@ fn service_step_mistakes_are_named() {
 #[test]
 fn feed_options_of_a_case_override_the_suites_key_by_key() {
     use crate::feed::{Signing, Transport};
-    let text = "images = [\"x\"]\nfeed_options = { transport = \"http\", signing = \"usign\" }\n\
+    let text = "images = [\"x\"]\nfeed = [\"a_1_all.ipk\"]\n\
+                feed_options = { transport = \"http\", signing = \"usign\" }\n\
                 [[case]]\nname = \"a\"\nneeds = [\"network\"]\nfeed_options = { update = false }\n\
                 [[case.step]]\nrun = \"true\"\n\
                 [[case]]\nname = \"b\"\nneeds = [\"network\"]\nfeed_options = { signing = \"none\" }\n\

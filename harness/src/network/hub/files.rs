@@ -1,6 +1,7 @@
 //! The hub's HTTP file server (tiny_http), for feeds: each served
 //! directory gets a random token, and `GET /TOKEN/NAME` returns the file
-//! NAME directly in that directory. Nothing else is reachable.
+//! NAME directly in that directory. Nothing else is reachable. Each request
+//! is answered on a thread of its own, so cases never wait for each other.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,10 @@ impl Files {
         let serving = files.clone();
         std::thread::spawn(move || {
             for request in server.incoming_requests() {
-                serving.answer(request);
+                // A thread per request: a case that stops reading a large
+                // file must not hold up another case's `opkg update`.
+                let serving = serving.clone();
+                std::thread::spawn(move || serving.answer(request));
             }
         });
         Ok(files)

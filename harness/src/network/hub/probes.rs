@@ -15,6 +15,9 @@ pub fn http(case: Ipv4Addr, port: u16, path: &str, timeout: Duration) -> Answer 
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        // A redirect is the answer to check, and following one could leave
+        // the case's own address for another case's.
+        .max_redirects(0)
         // Never a proxy from the environment: the request stays in the hub.
         .proxy(None)
         .build();
@@ -66,7 +69,12 @@ fn dns_query(case: Ipv4Addr, name: &str, timeout: Duration) -> Result<Answer, St
     socket.connect((case, 53)).map_err(|e| e.to_string())?;
     socket.send(&bytes).map_err(|e| e.to_string())?;
     let mut buffer = [0u8; 4096];
-    let n = socket.recv(&mut buffer).map_err(|e| e.to_string())?;
+    let n = socket.recv(&mut buffer).map_err(|e| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            format!("no reply within {timeout:?}")
+        }
+        _ => e.to_string(),
+    })?;
     let reply = Packet::parse(&buffer[..n]).map_err(|e| format!("bad reply: {e}"))?;
     Ok(Answer::Dns {
         code: format!("{:?}", reply.rcode()).to_uppercase(),
