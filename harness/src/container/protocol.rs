@@ -96,7 +96,7 @@ impl Setup {
     /// The uid and gid extents (first id, count) the container's own
     /// user namespace maps to themselves: the run's (rootless), else
     /// every id of the host.
-    pub fn user_map(&self) -> Option<(Vec<(u32, u32)>, Vec<(u32, u32)>)> {
+    pub fn user_map(&self) -> Option<super::namespaces::Extents> {
         match (&self.run_user_ns, &self.binfmt) {
             (Some(run), _) => Some((run.uids.clone(), run.gids.clone())),
             (None, Some(_)) => Some((vec![(0, u32::MAX)], vec![(0, u32::MAX)])),

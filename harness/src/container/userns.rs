@@ -62,7 +62,7 @@ impl Mapping {
     /// nested in it that sends them to themselves must keep them apart,
     /// since the kernel maps each extent of a map within one of its
     /// parent's.
-    pub fn extents(&self) -> (Vec<(u32, u32)>, Vec<(u32, u32)>) {
+    pub fn extents(&self) -> super::namespaces::Extents {
         match self {
             Mapping::Single => (vec![(0, 1)], vec![(0, 1)]),
             Mapping::Ranges { uids, gids } => {
