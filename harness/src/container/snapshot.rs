@@ -26,15 +26,25 @@ pub fn changes(upper: Option<&File>) -> io::Result<Vec<FsEntry>> {
     Ok(entries)
 }
 
+/// A booted system's daemons create and delete files while this walks: a
+/// path gone between listing and reading was simply not there.
 fn walk(dir: &Path, shown: &str, out: &mut Vec<FsEntry>) -> io::Result<()> {
-    let mut children: Vec<_> = std::fs::read_dir(dir)?.collect::<io::Result<_>>()?;
+    let listing = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    let mut children: Vec<_> = listing.collect::<io::Result<_>>()?;
     children.sort_by_key(|e| e.file_name());
     for child in children {
         let path = format!("{shown}/{}", child.file_name().to_string_lossy());
-        let meta = child.metadata()?;
+        let (meta, state) = match child.metadata().and_then(|m| Ok((state(&child.path(), &m)?, m))) {
+            Ok((state, meta)) => (meta, state),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
         out.push(FsEntry {
             path: path.clone(),
-            state: state(&child.path(), &meta)?,
+            state,
         });
         if meta.is_dir() {
             walk(&child.path(), &path, out)?;
