@@ -752,3 +752,17 @@ fn sigterm_during_a_boot_skips_the_queue_and_still_reports() {
     assert!(xml.contains("the run was interrupted"), "{xml}");
     assert_eq!(run_state_of(child.id()), Vec::<std::path::PathBuf>::new());
 }
+
+/// A file in a feed directory that is no package is bad input, found
+/// before any container starts.
+#[test]
+fn a_broken_package_in_a_feed_directory_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("feeddir")).unwrap();
+    std::fs::write(dir.path().join("feeddir/bogus.ipk"), "junk").unwrap();
+    let file = suite(dir.path(), "images = [\"openwrt-19.07.5-x86-64\"]\nfeed = [\"feeddir\"]\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"true\"\n");
+    let out = wrtest(&["run", &file]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("cli.toml:2:9: in feed directory"), "{}", text(&out));
+    assert!(text(&out).contains("bogus.ipk: not an ipk"), "{}", text(&out));
+}

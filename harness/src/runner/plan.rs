@@ -182,6 +182,7 @@ fn check_package(project: &Project, package: &Located<PackageRef>) -> Result<(),
             "package file {} is not a regular file",
             path.display()
         )),
+        PackageRef::File(dir) if dir.is_dir() => unreadable_in(dir),
         PackageRef::File(_) | PackageRef::Name(_) | PackageRef::Repack(_) => None,
     };
     match problem {
@@ -191,6 +192,18 @@ fn check_package(project: &Project, package: &Located<PackageRef>) -> Result<(),
         ))),
         None => Ok(()),
     }
+}
+
+/// The first package file in a feed directory that is not a package,
+/// with why: found before any container starts, not when the case runs.
+fn unreadable_in(dir: &std::path::Path) -> Option<String> {
+    let listed = |ext| crate::testbed::packages_in(dir, ext).unwrap_or_default();
+    let ipks = listed("ipk").into_iter().map(|p| crate::ipk::read(&p).err().map(|e| e.to_string()));
+    let apks = listed("apk").into_iter().map(|p| crate::apk::package::read(&p).err().map(|e| e.to_string()));
+    ipks.chain(apks)
+        .flatten()
+        .next()
+        .map(|why| format!("in feed directory {}: {why}", dir.display()))
 }
 
 fn check_unique(runs: &[CaseRun]) -> Result<(), Error> {
