@@ -12,9 +12,15 @@
 //! - [`image`], [`container`], [`opkg`], [`ipk`], [`apktool`], [`apk`]:
 //!   the layers below; [`emulation`] decides how the host runs an image
 //!   (natively or through qemu-user, registered in the container's own
-//!   binfmt_misc instance).
+//!   binfmt_misc instance);
+//! - [`network`] (a per-run hub and a veth link per case, made with
+//!   rtnetlink), [`feed`] (opkg feeds, `file://` or HTTP, usign-signed),
+//!   [`boot`] (ubusd, procd and the start scripts in a case) and
+//!   [`services`] (waiting for services, ports and processes; logread).
 //!
 //! # Known limitations
+//! - Boot mode keeps wrtest's init as pid 1 (procd runs as the service
+//!   manager), skips `sysntpd` and runs services unjailed.
 //! - apk packages wrtest builds are unsigned (local files are added with
 //!   `--allow-untrusted`); apk has no `force_reinstall` or `repack:`.
 //! - Rootless (not as root, see `container::userns`): no CPU limit,
