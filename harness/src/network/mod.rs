@@ -1,6 +1,6 @@
 //! Networks beyond loopback: a case's veth link to the run's hub.
 //!
-//! The hub ([`hub`]) is a separate, freshly executed process in its own
+//! The hub (module `hub`) is a separate, freshly executed process in its own
 //! network namespace; each case that asks for a network gets a veth pair
 //! between its namespace and the hub's, with a /30 of the run's private
 //! range ([`addresses`]). Test code reaches the case's ports through the
