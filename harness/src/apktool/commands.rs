@@ -158,35 +158,17 @@ fn harness_problem(kind: ErrorKind, package: &str, message: String, items: Vec<S
     }
 }
 
-/// Packages (at the version of their file, when one was given) that apk
-/// did not leave installed, unless apk already reported them.
+/// Packages that apk did not leave installed (see
+/// [`crate::opkg::errors::not_left_installed`]).
 fn missing_after_install(
     c: &mut Container,
     wanted: &[(String, Option<String>)],
     known: &[Problem],
 ) -> Result<Vec<Problem>, ContainerError> {
     let now = status::database(c)?;
-    let reported = |name: &str| {
-        known
-            .iter()
-            .any(|p| p.package.as_deref() == Some(name) && p.kind != ErrorKind::Other)
-    };
-    let present = |name: &str, version: &Option<String>| {
-        now.iter()
-            .any(|i| i.name == name && version.as_ref().is_none_or(|v| &i.version == v))
-    };
-    Ok(wanted
-        .iter()
-        .filter(|(name, version)| !present(name, version) && !reported(name))
-        .map(|(name, version)| {
-            let what = match version {
-                Some(v) => format!("{name} {v}"),
-                None => name.clone(),
-            };
-            let message = format!("{what} is not installed after apk ran");
-            harness_problem(ErrorKind::NotInstalled, name, message, Vec::new())
-        })
-        .collect())
+    let installed: Vec<(&str, &str)> =
+        now.iter().map(|i| (i.name.as_str(), i.version.as_str())).collect();
+    Ok(crate::opkg::errors::not_left_installed("apk", &installed, wanted, known))
 }
 
 /// Remove packages by name with `apk del` (which always removes the

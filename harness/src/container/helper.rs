@@ -159,3 +159,27 @@ fn wait_for(pid: libc::pid_t) -> i32 {
         }
     }
 }
+
+/// Start a long-lived helper process (the hub, the run's user namespace
+/// holder) that says `ready` on its stdout once set up and ends when its
+/// stdin closes; its stdin stays open in the returned child. `Err` says
+/// how it ended when it never got ready.
+pub(crate) fn spawn_until_ready(command: &mut std::process::Command) -> Result<std::process::Child, String> {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+    }
+    if line.trim() == "ready" {
+        return Ok(child);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Err(format!("it exited ({status}) before it was ready"))
+}

@@ -16,7 +16,7 @@
 //! This module owns the holder and the mapping; it never enters a
 //! namespace in the (threaded) harness itself.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -128,23 +128,8 @@ fn start(exe: &Path) -> Result<RunUserNs, String> {
             exe.display()
         )
     };
-    let mut child = Command::new(exe)
-        .arg(USERNS_ARG)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| failed(e.to_string()))?;
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        let _ = BufReader::new(out).read_line(&mut line);
-    }
-    if line.trim() != "ready" {
-        let status = child.wait().map_err(|e| failed(e.to_string()))?;
-        return Err(failed(format!(
-            "the holder exited ({status}) before it was ready"
-        )));
-    }
+    let mut child = super::helper::spawn_until_ready(Command::new(exe).arg(USERNS_ARG))
+        .map_err(|e| failed(format!("the holder: {e}")))?;
     let pid = child.id();
     let mapping = match write_maps(pid) {
         Ok(mapping) => mapping,

@@ -1,10 +1,10 @@
 //! The harness's side of the hub: the one hub process of this run, started
 //! on first use, and each case's [`Link`] to it.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -69,22 +69,8 @@ fn start(exe: &Path) -> Result<Hub> {
         let userns = crate::container::userns::RunUserNs::current(exe).map_err(failed)?;
         command.env(crate::container::userns::USERNS_ENV, userns.path());
     }
-    let mut child = command
-        .arg(HUB_ARG)
-        .arg(&socket)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| failed(e.to_string()))?;
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        let _ = BufReader::new(out).read_line(&mut line);
-    }
-    if line.trim() != "ready" {
-        let status = child.wait().map_err(|e| failed(e.to_string()))?;
-        return Err(failed(format!("it exited ({status}) before it was ready")));
-    }
+    command.arg(HUB_ARG).arg(&socket);
+    let child = crate::container::helper::spawn_until_ready(&mut command).map_err(failed)?;
     Ok(Hub { child, socket })
 }
 

@@ -184,35 +184,17 @@ pub fn staged_name(control: &ipk::Control) -> String {
     format!("{}.ipk", safe.trim_start_matches('-'))
 }
 
-/// Packages that opkg did not leave installed at the version of their file.
-/// Packages (at the version of their file, when one was given) that opkg
-/// did not leave installed, unless opkg already reported them.
+/// Packages that opkg did not leave installed (see
+/// [`errors::not_left_installed`]).
 fn missing_after_install(
     c: &mut Container,
     wanted: &[(String, Option<String>)],
     known: &[Problem],
 ) -> Result<Vec<Problem>, OpkgError> {
     let now = status::installed(c)?;
-    let reported = |name: &str| {
-        known
-            .iter()
-            .any(|p| p.package.as_deref() == Some(name) && p.kind != ErrorKind::Other)
-    };
-    let present = |name: &str, version: &Option<String>| {
-        now.iter()
-            .any(|i| i.name == name && version.as_ref().is_none_or(|v| &i.version == v))
-    };
-    Ok(wanted
-        .iter()
-        .filter(|(name, version)| !present(name, version) && !reported(name))
-        .map(|(name, version)| {
-            let what = match version {
-                Some(v) => format!("{name} {v}"),
-                None => name.clone(),
-            };
-            harness_problem(name, format!("{what} is not installed after opkg ran"))
-        })
-        .collect())
+    let installed: Vec<(&str, &str)> =
+        now.iter().map(|i| (i.name.as_str(), i.version.as_str())).collect();
+    Ok(errors::not_left_installed("opkg", &installed, wanted, known))
 }
 
 fn harness_problem(package: &str, message: String) -> Problem {

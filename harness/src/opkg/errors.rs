@@ -378,6 +378,45 @@ fn dependents(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Packages (at the version of their file, when one was given) that the
+/// package manager `manager` did not leave installed, unless it already
+/// reported them: `installed` lists (name, version) after it ran. Both
+/// managers exit 0 in cases where nothing was installed.
+pub(crate) fn not_left_installed(
+    manager: &str,
+    installed: &[(&str, &str)],
+    wanted: &[(String, Option<String>)],
+    known: &[Problem],
+) -> Vec<Problem> {
+    let reported = |name: &str| {
+        known
+            .iter()
+            .any(|p| p.package.as_deref() == Some(name) && p.kind != ErrorKind::Other)
+    };
+    let present = |name: &str, version: &Option<String>| {
+        installed
+            .iter()
+            .any(|(n, v)| *n == name && version.as_deref().is_none_or(|w| *v == w))
+    };
+    wanted
+        .iter()
+        .filter(|(name, version)| !present(name, version) && !reported(name))
+        .map(|(name, version)| {
+            let what = match version {
+                Some(v) => format!("{name} {v}"),
+                None => name.clone(),
+            };
+            Problem {
+                kind: ErrorKind::NotInstalled,
+                package: Some(name.clone()),
+                function: "wrtest".into(),
+                message: format!("{what} is not installed after {manager} ran"),
+                items: Vec::new(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
