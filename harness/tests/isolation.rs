@@ -88,3 +88,40 @@ fn a_32_bit_image_runs_opkg_under_the_same_capabilities() {
         "{out}"
     );
 }
+
+/// pid 1 holds the control socket the harness trusts: a case's root can
+/// neither look into its file descriptors nor trace it.
+#[test]
+fn pid_1_is_out_of_reach_of_the_case() {
+    let mut bed = common::bed(common::IMAGE);
+    let (code, out) = sh(&mut bed, "ls -l /proc/1/fd/ 2>&1; readlink /proc/1/fd/3 2>&1; cat /proc/1/environ 2>&1");
+    assert!(!out.contains("socket:"), "{out}");
+    assert!(out.contains("Permission denied"), "{code} {out}");
+    let (_, status) = sh(&mut bed, "grep -E '^(TracerPid)' /proc/1/status");
+    assert!(status.contains("TracerPid:\t0"), "{status}");
+}
+
+/// A case's commands have no controlling terminal, even when wrtest runs
+/// in one: they cannot read it or push input into it (TIOCSTI).
+#[test]
+fn commands_get_no_controlling_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("tty.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            "images = [\"{}\"]\n[[case]]\nname = \"tty\"\n[[case.step]]\nrun = \"exec 3</dev/tty\"\nexit = 1\nstderr = {{ contains = \"No such device or address\" }}\n",
+            common::IMAGE
+        ),
+    )
+    .unwrap();
+    // `script` runs wrtest with a pseudo-terminal as its controlling one.
+    let command = format!("{} run --no-progress {}", common::wrtest_bin().display(), suite.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("1 passed"), "{text}");
+}

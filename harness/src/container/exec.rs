@@ -14,7 +14,6 @@ use nix::unistd::Pid;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -117,11 +116,13 @@ fn command(req: &RunRequest, stdio: Option<[OwnedFd; 3]>) -> Command {
                 .stderr(Stdio::from(e));
         }
         None => {
-            // Its own process group, so the timeout reaches its children too.
+            // Its own session (so its own process group, which the timeout
+            // kills with its children) without a controlling terminal: the
+            // terminal wrtest runs in is not the case's to use.
             cmd.stdin(Stdio::piped())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .process_group(0);
+                .stderr(Stdio::piped());
+            crate::syscall::new_session_on_exec(&mut cmd);
         }
     }
     cmd

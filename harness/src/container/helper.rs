@@ -113,7 +113,11 @@ fn prepare(ctl: &mut UnixStream) -> Result<i32, String> {
     let pid1 = syscall::fork_single_threaded(cgroup.as_ref().map(|f| f.as_fd()))
         .map_err(|e| format!("failed to fork pid 1 into its cgroup: {e}"))?;
     match pid1 {
-        None => std::process::exit(init::run(ctl, &setup)),
+        None => {
+            // pid 1 must not keep a handle on the host's cgroup tree.
+            drop(cgroup);
+            std::process::exit(init::run(ctl, &setup))
+        }
         Some(pid) => Ok(wait_for(pid)),
     }
 }

@@ -24,6 +24,13 @@ use crate::syscall;
 pub fn run(ctl: &mut UnixStream, setup: &Setup) -> i32 {
     let _ = prctl::set_pdeathsig(Signal::SIGKILL);
     let _ = prctl::set_name(c"wrtest-init");
+    // Not dumpable: the case's processes (root too, without
+    // CAP_SYS_PTRACE) can neither trace pid 1 nor open /proc/1/fd, where
+    // its control socket is.
+    if let Err(e) = prctl::set_dumpable(false) {
+        let _ = protocol::send(ctl, &Reply::Failed(format!("failed to make pid 1 non-dumpable: {e}")), &[]);
+        return 1;
+    }
     let pid1 = match build(setup) {
         Ok(pid1) => pid1,
         Err(message) => {

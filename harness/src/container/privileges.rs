@@ -94,7 +94,16 @@ const DENIED: &[i64] = &[
     libc::SYS_clock_settime,
     libc::SYS_clock_adjtime,
     libc::SYS_adjtimex,
+    // Another process's memory or file descriptors: with pid 1 non-dumpable
+    // the kernel refuses them for pid 1 already; refused here for all.
+    libc::SYS_pidfd_getfd,
+    libc::SYS_process_vm_readv,
+    libc::SYS_process_vm_writev,
 ];
+
+/// ioctl requests refused: pushing input into a terminal (TIOCSTI) and the
+/// Linux console's multiplexer (TIOCLINUX, which can also select text).
+const DENIED_IOCTLS: &[u64] = &[libc::TIOCSTI, libc::TIOCLINUX];
 
 /// The filters, stacked: `DENIED` and new user namespaces (which would
 /// hand back every capability inside them) fail with EPERM; `clone3`, whose
@@ -109,6 +118,7 @@ fn seccomp_filters() -> Result<Vec<BpfProgram>, String> {
         DENIED.iter().map(|s| (*s, Vec::new())).collect();
     denied.insert(libc::SYS_unshare, vec![new_user_rule()?]);
     denied.insert(libc::SYS_clone, vec![new_user_rule()?]);
+    denied.insert(libc::SYS_ioctl, ioctl_rules()?);
     let clone3: BTreeMap<i64, Vec<SeccompRule>> = [(libc::SYS_clone3, Vec::new())].into();
     [(denied, libc::EPERM), (clone3, libc::ENOSYS)]
         .into_iter()
@@ -121,6 +131,19 @@ fn seccomp_filters() -> Result<Vec<BpfProgram>, String> {
             )
             .map_err(|e| e.to_string())?;
             BpfProgram::try_from(filter).map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// Matches the refused ioctl requests (the second argument).
+fn ioctl_rules() -> Result<Vec<SeccompRule>, String> {
+    DENIED_IOCTLS
+        .iter()
+        .map(|request| {
+            let cond =
+                SeccompCondition::new(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, *request)
+                    .map_err(|e| e.to_string())?;
+            SeccompRule::new(vec![cond]).map_err(|e| e.to_string())
         })
         .collect()
 }

@@ -107,7 +107,7 @@ impl RunDir {
     /// This process's run directory, created (and stale runs cleaned) on first use.
     pub fn current() -> Result<&'static RunDir, String> {
         CURRENT
-            .get_or_init(|| RunDir::create(&base_dir()).map_err(|e| e.to_string()))
+            .get_or_init(|| RunDir::create(&base_dir()).map_err(|e| crate::error_chain(&e)))
             .as_ref()
             .map_err(Clone::clone)
     }

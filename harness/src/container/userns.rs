@@ -253,9 +253,25 @@ pub fn ranges_hint() -> String {
         .ok()
         .flatten()
         .map_or_else(|| nix::unistd::getuid().to_string(), |u| u.name);
+    let why = "this rootless run maps only your own uid and gid (as root) into containers: other users and groups do not exist there, so a chown or setuid to one fails with EINVAL (\"Invalid argument\"), setgroups is refused, and daemons that run as their own user (dnsmasq, logd) do not start";
+    if has_ranges(&name) {
+        return format!(
+            "{why}; {name} has subordinate ids in /etc/subuid, but they were not mapped: install newuidmap and newgidmap (Debian's uidmap package), then run again"
+        );
+    }
     format!(
-        "this rootless run maps only your own uid and gid (as root) into containers: other users and groups do not exist there, so a chown or setuid to one fails with EINVAL (\"Invalid argument\"), setgroups is refused, and daemons that run as their own user (dnsmasq, logd) do not start; give {name} subordinate ids with `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}` (newuidmap and newgidmap, from Debian's uidmap package, must be installed), then run again"
+        "{why}; give {name} subordinate ids, a range no other user has in /etc/subuid and /etc/subgid, e.g. `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}` (newuidmap and newgidmap, from Debian's uidmap package, must be installed), then run again"
     )
+}
+
+/// Whether /etc/subuid has a range for `name` (or the running uid).
+fn has_ranges(name: &str) -> bool {
+    let uid = nix::unistd::getuid().to_string();
+    std::fs::read_to_string("/etc/subuid").is_ok_and(|text| {
+        text.lines()
+            .filter_map(|l| l.split(':').next())
+            .any(|owner| owner == name || owner == uid)
+    })
 }
 
 #[cfg(test)]

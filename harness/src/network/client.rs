@@ -25,7 +25,7 @@ pub enum NetworkError {
         message: String,
     },
     /// Talking to the hub failed.
-    #[error("failed to talk to the network hub: {0}")]
+    #[error("failed to talk to the network hub")]
     Io(#[from] std::io::Error),
     /// The hub answered with a failure.
     #[error("{0}")]

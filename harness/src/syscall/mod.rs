@@ -248,3 +248,19 @@ pub fn unblock_signals_on_exec(command: &mut std::process::Command) {
         });
     }
 }
+
+/// Make `command`'s process the leader of a new session (and process
+/// group) with no controlling terminal.
+pub fn new_session_on_exec(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the hook runs in the child between fork and exec and only
+    // calls setsid, which is async-signal-safe; it allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
