@@ -20,15 +20,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::apktool;
+use crate::boot::Booted;
 use crate::container::{Container, Node, Options, Output};
 use crate::emulation::{self, Runner};
+use crate::feed::{FeedOptions, Published};
 use crate::fixtures::Fixtures;
 use crate::image::{self, Config, PackageManager, Prepared};
 use crate::lifecycle::{self, LifecycleReport, Snapshot};
-use crate::opkg::{self, InstallOptions, InstalledPackage, Targets, Transaction};
-use crate::boot::Booted;
-use crate::feed::{FeedOptions, Published};
 use crate::network::{Link, LinkInfo};
+use crate::opkg::{self, InstallOptions, InstalledPackage, Targets, Transaction};
 use crate::spec::PackageRef;
 use crate::Error;
 
@@ -516,7 +516,12 @@ impl Testbed {
         let dir = tempfile::Builder::new()
             .prefix(prefix)
             .tempdir_in(run.path())
-            .map_err(|e| Error::Input(format!("cannot make a directory in {}: {e}", run.path().display())))?;
+            .map_err(|e| {
+                Error::Input(format!(
+                    "cannot make a directory in {}: {e}",
+                    run.path().display()
+                ))
+            })?;
         let path = dir.path().to_owned();
         self.scratch.push(dir);
         Ok(path)

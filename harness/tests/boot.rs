@@ -19,7 +19,10 @@ fn booted(image: &str) -> wrtest::Testbed {
     for s in &booted.scripts {
         eprintln!("  {} {:?}", s.name, s.took);
     }
-    assert!(booted.scripts.iter().any(|s| s.name.ends_with("log")), "{booted:?}");
+    assert!(
+        booted.scripts.iter().any(|s| s.name.ends_with("log")),
+        "{booted:?}"
+    );
     bed
 }
 
@@ -49,7 +52,8 @@ fn an_unchecked_condition_is_never_met() {
     assert!(unmet[0].contains("could not check"), "{unmet:?}");
     // Without tools in the image the port check still works: pid 1 reads
     // the socket tables itself.
-    bed.sh("rm /bin/cat; uhttpd -p 0.0.0.0:8080 -h /www").unwrap();
+    bed.sh("rm /bin/cat; uhttpd -p 0.0.0.0:8080 -h /www")
+        .unwrap();
     let closed = Condition::Not(Box::new(Condition::Port(Protocol::Tcp, 8080)));
     let open = Condition::Port(Protocol::Tcp, 8080);
     let wait = |bed: &mut wrtest::Testbed, c: Condition| {

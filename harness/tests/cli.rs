@@ -746,7 +746,11 @@ fn sigterm_during_a_boot_skips_the_queue_and_still_reports() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(143), "{stderr}");
-    assert!(sent.elapsed() < std::time::Duration::from_secs(4), "{:?}", sent.elapsed());
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(4),
+        "{:?}",
+        sent.elapsed()
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("the run was interrupted"), "{xml}");
@@ -763,6 +767,14 @@ fn a_broken_package_in_a_feed_directory_is_bad_input() {
     let file = suite(dir.path(), "images = [\"openwrt-19.07.5-x86-64\"]\nfeed = [\"feeddir\"]\n[[case]]\nname = \"a\"\n[[case.step]]\nrun = \"true\"\n");
     let out = wrtest(&["run", &file]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("cli.toml:2:9: in feed directory"), "{}", text(&out));
-    assert!(text(&out).contains("bogus.ipk: not an ipk"), "{}", text(&out));
+    assert!(
+        text(&out).contains("cli.toml:2:9: in feed directory"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("bogus.ipk: not an ipk"),
+        "{}",
+        text(&out)
+    );
 }

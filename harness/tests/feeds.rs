@@ -33,7 +33,12 @@ fn a_signed_http_feed_installs_by_name_with_dependencies() {
     assert!(published.update.as_ref().unwrap().succeeded());
     let tx = bed.install(&[PackageRef::Name("hello".into())]).unwrap();
     assert!(tx.succeeded(), "{}", tx.combined_output());
-    let names: Vec<String> = bed.installed().unwrap().into_iter().map(|p| p.name).collect();
+    let names: Vec<String> = bed
+        .installed()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     assert!(names.contains(&"hello-lib".to_string()), "{names:?}");
 }
 
@@ -45,7 +50,12 @@ fn a_tampered_package_is_a_checksum_mismatch() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("hello_"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("hello_")
+        })
         .unwrap();
     let mut bytes = std::fs::read(&served).unwrap();
     let last = bytes.len() - 1;
@@ -53,13 +63,20 @@ fn a_tampered_package_is_a_checksum_mismatch() {
     std::fs::write(&served, bytes).unwrap();
     let tx = bed.install(&[PackageRef::Name("hello".into())]).unwrap();
     assert!(!tx.succeeded());
-    assert!(tx.has(ErrorKind::ChecksumMismatch), "{}\n{:?}", tx.combined_output(), tx.problems);
+    assert!(
+        tx.has(ErrorKind::ChecksumMismatch),
+        "{}\n{:?}",
+        tx.combined_output(),
+        tx.problems
+    );
 }
 
 #[test]
 fn a_name_no_feed_lists_is_an_unknown_package() {
     let (mut bed, _) = http_feed(Signing::Usign);
-    let tx = bed.install(&[PackageRef::Name("no-such-package".into())]).unwrap();
+    let tx = bed
+        .install(&[PackageRef::Name("no-such-package".into())])
+        .unwrap();
     assert!(tx.has(ErrorKind::UnknownPackage), "{:?}", tx.problems);
 }
 
@@ -73,5 +90,8 @@ fn an_http_feed_without_a_link_is_refused_clearly() {
     let err = bed
         .publish_feed_with(&[PackageRef::Fixture("hello".into())], &options, MINUTE)
         .unwrap_err();
-    assert!(wrtest::error_chain(&err).contains("no network link"), "{err}");
+    assert!(
+        wrtest::error_chain(&err).contains("no network link"),
+        "{err}"
+    );
 }

@@ -63,7 +63,8 @@ fn container_root_cannot_write_host_paths() {
     // pid 1 is not dumpable, so its cwd is out of reach; were it not, it
     // would be the container's own /.
     assert!(
-        text.contains("pid 1's cwd is out of reach") || text.contains("pid 1's cwd is the container's /"),
+        text.contains("pid 1's cwd is out of reach")
+            || text.contains("pid 1's cwd is the container's /"),
         "{text}"
     );
     assert!(text.ends_with("inside\n"), "{text}");

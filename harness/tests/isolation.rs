@@ -94,7 +94,10 @@ fn a_32_bit_image_runs_opkg_under_the_same_capabilities() {
 #[test]
 fn pid_1_is_out_of_reach_of_the_case() {
     let mut bed = common::bed(common::IMAGE);
-    let (code, out) = sh(&mut bed, "ls -l /proc/1/fd/ 2>&1; readlink /proc/1/fd/3 2>&1; cat /proc/1/environ 2>&1");
+    let (code, out) = sh(
+        &mut bed,
+        "ls -l /proc/1/fd/ 2>&1; readlink /proc/1/fd/3 2>&1; cat /proc/1/environ 2>&1",
+    );
     assert!(!out.contains("socket:"), "{out}");
     assert!(out.contains("Permission denied"), "{code} {out}");
     let (_, status) = sh(&mut bed, "grep -E '^(TracerPid)' /proc/1/status");
@@ -116,7 +119,11 @@ fn commands_get_no_controlling_terminal() {
     )
     .unwrap();
     // `script` runs wrtest with a pseudo-terminal as its controlling one.
-    let command = format!("{} run --no-progress {}", common::wrtest_bin().display(), suite.display());
+    let command = format!(
+        "{} run --no-progress {}",
+        common::wrtest_bin().display(),
+        suite.display()
+    );
     let out = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .current_dir(common::root())

@@ -54,9 +54,13 @@ fn two_workers_run_twenty_booted_networked_cases_without_interfering() {
         .unwrap();
     let run = format!("run-{}", child.id());
     let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains(&format!("{CASES} passed, 0 failed")), "{text}");
+    assert!(
+        text.contains(&format!("{CASES} passed, 0 failed")),
+        "{text}"
+    );
     // Every case reports its address; addresses are reused once a case
     // ends, and each case's page proves the hub reached that case alone.
     let addresses = case_addresses(&std::fs::read_to_string(&events).unwrap());
@@ -80,7 +84,11 @@ fn case_addresses(events: &str) -> Vec<String> {
         .flat_map(|e| e["notes"].as_array().cloned().unwrap_or_default())
         .filter_map(|n| {
             let note = n.as_str()?.to_owned();
-            let address = note.strip_prefix("network: case ")?.split('/').next()?.to_owned();
+            let address = note
+                .strip_prefix("network: case ")?
+                .split('/')
+                .next()?
+                .to_owned();
             Some(address)
         })
         .collect()

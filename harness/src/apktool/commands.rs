@@ -166,9 +166,13 @@ fn missing_after_install(
     known: &[Problem],
 ) -> Result<Vec<Problem>, ContainerError> {
     let now = status::database(c)?;
-    let installed: Vec<(&str, &str)> =
-        now.iter().map(|i| (i.name.as_str(), i.version.as_str())).collect();
-    Ok(crate::opkg::errors::not_left_installed("apk", &installed, wanted, known))
+    let installed: Vec<(&str, &str)> = now
+        .iter()
+        .map(|i| (i.name.as_str(), i.version.as_str()))
+        .collect();
+    Ok(crate::opkg::errors::not_left_installed(
+        "apk", &installed, wanted, known,
+    ))
 }
 
 /// Remove packages by name with `apk del` (which always removes the

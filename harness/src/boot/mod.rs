@@ -92,7 +92,11 @@ impl Booted {
             .filter(|s| s.exit != Some(0))
             .map(|s| {
                 let exit = s.exit.map_or("no end".into(), |c| format!("exit {c}"));
-                format!("{} ({exit}): {}", s.name, s.output.trim().replace('\n', " | "))
+                format!(
+                    "{} ({exit}): {}",
+                    s.name,
+                    s.output.trim().replace('\n', " | ")
+                )
             })
             .collect()
     }
@@ -218,7 +222,10 @@ mod tests {
         };
         assert_eq!(
             booted.failures(),
-            ["S11sysctl (exit 1): sysctl: read-only", "S19cut (no end): partial"]
+            [
+                "S11sysctl (exit 1): sysctl: read-only",
+                "S19cut (no end): partial"
+            ]
         );
     }
 }

@@ -48,7 +48,10 @@ pub fn shell(args: ShellArgs) -> Result<i32, Error> {
     let mut bed = Testbed::start(project, image, &options)?;
     if args.network {
         let link = bed.attach_network()?;
-        eprintln!("wrtest: hub0 {}/{}, hub {}", link.case, link.prefix, link.hub);
+        eprintln!(
+            "wrtest: hub0 {}/{}, hub {}",
+            link.case, link.prefix, link.hub
+        );
     }
     if args.boot {
         let booted = bed.boot(std::time::Duration::from_secs(120))?;

@@ -168,7 +168,9 @@ fn wait_for(pid: libc::pid_t) -> i32 {
 /// holder) that says `ready` on its stdout once set up and ends when its
 /// stdin closes; its stdin stays open in the returned child. `Err` says
 /// how it ended when it never got ready.
-pub(crate) fn spawn_until_ready(command: &mut std::process::Command) -> Result<std::process::Child, String> {
+pub(crate) fn spawn_until_ready(
+    command: &mut std::process::Command,
+) -> Result<std::process::Child, String> {
     use std::io::BufRead;
     use std::process::Stdio;
     let mut child = command

@@ -28,7 +28,11 @@ pub fn run(ctl: &mut UnixStream, setup: &Setup) -> i32 {
     // CAP_SYS_PTRACE) can neither trace pid 1 nor open /proc/1/fd, where
     // its control socket is.
     if let Err(e) = prctl::set_dumpable(false) {
-        let _ = protocol::send(ctl, &Reply::Failed(format!("failed to make pid 1 non-dumpable: {e}")), &[]);
+        let _ = protocol::send(
+            ctl,
+            &Reply::Failed(format!("failed to make pid 1 non-dumpable: {e}")),
+            &[],
+        );
         return 1;
     }
     let pid1 = match build(setup) {

@@ -37,7 +37,10 @@ fn walk(dir: &Path, shown: &str, out: &mut Vec<FsEntry>) -> io::Result<()> {
     children.sort_by_key(|e| e.file_name());
     for child in children {
         let path = format!("{shown}/{}", child.file_name().to_string_lossy());
-        let (meta, state) = match child.metadata().and_then(|m| Ok((state(&child.path(), &m)?, m))) {
+        let (meta, state) = match child
+            .metadata()
+            .and_then(|m| Ok((state(&child.path(), &m)?, m)))
+        {
             Ok((state, meta)) => (meta, state),
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),

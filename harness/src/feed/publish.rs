@@ -87,17 +87,29 @@ pub fn publish(
         feed.push((name, read(&file)?));
     }
     if let Some(trusted) = sign(&index, options.signing, &mut feed)? {
-        c.write_file(&format!("{KEYS_DIR}/{}", trusted.0), trusted.1.as_bytes(), 0o644)?;
+        c.write_file(
+            &format!("{KEYS_DIR}/{}", trusted.0),
+            trusted.1.as_bytes(),
+            0o644,
+        )?;
     }
     let (url, host_dir) = place(c, link, &feed, host_dir, options.transport)?;
-    c.write_file(CUSTOM_FEEDS, format!("src/gz wrtest {url}\n").as_bytes(), 0o644)?;
+    c.write_file(
+        CUSTOM_FEEDS,
+        format!("src/gz wrtest {url}\n").as_bytes(),
+        0o644,
+    )?;
     c.write_file(
         DIST_FEEDS,
         b"# emptied by wrtest: cases never reach the internet\n",
         0o644,
     )?;
     set_signature_check(c, options.signing != Signing::None)?;
-    let update = if options.no_update { None } else { Some(update(c, timeout)?) };
+    let update = if options.no_update {
+        None
+    } else {
+        Some(update(c, timeout)?)
+    };
     Ok(Published {
         url,
         host_dir,
@@ -128,7 +140,10 @@ fn sign(
         return Ok(None);
     }
     let key = Key::generate().map_err(OpkgError::Feed)?;
-    feed.push(("Packages.sig".into(), key.sign(index.as_bytes()).into_bytes()));
+    feed.push((
+        "Packages.sig".into(),
+        key.sign(index.as_bytes()).into_bytes(),
+    ));
     let trusted = match signing {
         Signing::UsignWrongKey => {
             let other = Key::generate().map_err(OpkgError::Feed)?;

@@ -83,7 +83,9 @@ mod tests {
 
     fn decode(file: &str) -> Vec<u8> {
         let line = file.lines().nth(1).unwrap();
-        base64::engine::general_purpose::STANDARD.decode(line).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(line)
+            .unwrap()
     }
 
     #[test]
@@ -102,6 +104,9 @@ mod tests {
         assert!(verifying.verify(b"Package: x\n", &sig).is_ok());
         assert!(verifying.verify(b"Package: y\n", &sig).is_err());
         assert!(!key.fingerprint_hex().starts_with('0'));
-        assert_ne!(Key::generate().unwrap().fingerprint_hex(), key.fingerprint_hex());
+        assert_ne!(
+            Key::generate().unwrap().fingerprint_hex(),
+            key.fingerprint_hex()
+        );
     }
 }

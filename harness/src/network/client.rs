@@ -126,7 +126,9 @@ impl Link {
     /// Serve the files in `dir` over HTTP from the hub, for as long as the
     /// link lives; returns the URL the case reaches them at.
     pub fn serve(&mut self, dir: &Path) -> Result<String> {
-        match self.ask(&Request::Serve { dir: dir.to_owned() })? {
+        match self.ask(&Request::Serve {
+            dir: dir.to_owned(),
+        })? {
             Answer::Serving(path) => Ok(format!("http://{}:{FILES_PORT}{path}", self.info.hub)),
             other => Err(unexpected(other)),
         }

@@ -192,9 +192,13 @@ fn missing_after_install(
     known: &[Problem],
 ) -> Result<Vec<Problem>, OpkgError> {
     let now = status::installed(c)?;
-    let installed: Vec<(&str, &str)> =
-        now.iter().map(|i| (i.name.as_str(), i.version.as_str())).collect();
-    Ok(errors::not_left_installed("opkg", &installed, wanted, known))
+    let installed: Vec<(&str, &str)> = now
+        .iter()
+        .map(|i| (i.name.as_str(), i.version.as_str()))
+        .collect();
+    Ok(errors::not_left_installed(
+        "opkg", &installed, wanted, known,
+    ))
 }
 
 fn harness_problem(package: &str, message: String) -> Problem {

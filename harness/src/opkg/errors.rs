@@ -517,11 +517,16 @@ mod tests {
         let unknown = "Unknown package 'simet-lmapd'.\nCollected errors:\n \
                        * opkg_install_cmd: Cannot install package simet-lmapd.\n";
         let problems = parse(unknown);
-        let found = problems.iter().find(|p| p.kind == ErrorKind::UnknownPackage).unwrap();
+        let found = problems
+            .iter()
+            .find(|p| p.kind == ErrorKind::UnknownPackage)
+            .unwrap();
         assert_eq!(found.package.as_deref(), Some("simet-lmapd"));
         let file_without_dependency = "Unknown package 'libxml2-utils'.\nCollected errors:\n \
             * pkg_hash_check_unresolved: cannot find dependency libxml2 for libxml2-utils\n";
-        assert!(parse(file_without_dependency).iter().all(|p| p.kind != ErrorKind::UnknownPackage));
+        assert!(parse(file_without_dependency)
+            .iter()
+            .all(|p| p.kind != ErrorKind::UnknownPackage));
         let corrupt = "Collected errors:\n * opkg_install_pkg: Package zlib sha256sum mismatch. \
                        Either the opkg or the package index are corrupt. Try 'opkg update'.\n";
         let problems = parse(corrupt);

@@ -103,7 +103,9 @@ mod tests {
         );
         assert!(xml.contains(r#"<skipped message="exit 77"/>"#), "{xml}");
         assert!(
-            xml.contains("<system-out>network: case 10.64.0.2/30 on hub0, hub 10.64.0.1</system-out>"),
+            xml.contains(
+                "<system-out>network: case 10.64.0.2/30 on hub0, hub 10.64.0.1</system-out>"
+            ),
             "{xml}"
         );
     }

@@ -173,7 +173,9 @@ fn in_container(
 ) -> Result<CaseEnd, String> {
     let case = run.case();
     let clock = CaseClock::start(case.limits.time);
-    let boot_time = clock.bound(super::services::BOOT_TIMEOUT).unwrap_or_default();
+    let boot_time = clock
+        .bound(super::services::BOOT_TIMEOUT)
+        .unwrap_or_default();
     super::services::prepare(case, bed, boot_time, notes)?;
     repack_first(case, bed)?;
     publish_feed(case, bed)?;
@@ -207,11 +209,12 @@ fn save_artifacts(dir: &std::path::Path, run: &CaseRun, bed: &mut Testbed, messa
     } else {
         None
     };
-    let written = crate::report::write_case_artifacts(dir, &run.name, message, &changes)
-        .and_then(|case_dir| match log {
+    let written = crate::report::write_case_artifacts(dir, &run.name, message, &changes).and_then(
+        |case_dir| match log {
             Some(log) => std::fs::write(case_dir.join("logread.txt"), log),
             None => Ok(()),
-        });
+        },
+    );
     if let Err(e) = written {
         tracing::warn!(
             "failed to keep the artifacts of {} in {}: {e}",
@@ -306,7 +309,11 @@ fn publish_feed(case: &Case, bed: &mut Testbed) -> Result<(), String> {
     }
     let refs: Vec<PackageRef> = case.feed.iter().map(|p| p.value.clone()).collect();
     let published = bed
-        .publish_feed_with(&refs, &case.feed_options, std::time::Duration::from_secs(120))
+        .publish_feed_with(
+            &refs,
+            &case.feed_options,
+            std::time::Duration::from_secs(120),
+        )
         .map_err(|e| setup_failure(&e))?;
     let Some(update) = published.update.filter(|u| !u.succeeded()) else {
         return Ok(());

@@ -198,8 +198,12 @@ fn check_package(project: &Project, package: &Located<PackageRef>) -> Result<(),
 /// with why: found before any container starts, not when the case runs.
 fn unreadable_in(dir: &std::path::Path) -> Option<String> {
     let listed = |ext| crate::testbed::packages_in(dir, ext).unwrap_or_default();
-    let ipks = listed("ipk").into_iter().map(|p| crate::ipk::read(&p).err().map(|e| e.to_string()));
-    let apks = listed("apk").into_iter().map(|p| crate::apk::package::read(&p).err().map(|e| e.to_string()));
+    let ipks = listed("ipk")
+        .into_iter()
+        .map(|p| crate::ipk::read(&p).err().map(|e| e.to_string()));
+    let apks = listed("apk")
+        .into_iter()
+        .map(|p| crate::apk::package::read(&p).err().map(|e| e.to_string()));
     ipks.chain(apks)
         .flatten()
         .next()

@@ -47,7 +47,11 @@ pub(super) fn http(
             mismatches.push(format!("body: {m}"));
         }
         let seen = format!("GET {path} (port {port})\nstatus: {got}\n--- body\n{text}");
-        if mismatches.is_empty() { Ok(seen) } else { Err(mismatches_with(mismatches, seen)) }
+        if mismatches.is_empty() {
+            Ok(seen)
+        } else {
+            Err(mismatches_with(mismatches, seen))
+        }
     });
     Ok(recorded(outcome, "http response"))
 }
@@ -74,7 +78,10 @@ pub(super) fn dns(
         match answer {
             Some(m) => mismatches.extend(m.check(&text).err().map(|m| format!("answer: {m}"))),
             None if rcode.is_none() && (code != "NOERROR" || records.is_empty()) => mismatches
-                .push(format!("expected an answer, got {code} with {} record(s)", records.len())),
+                .push(format!(
+                    "expected an answer, got {code} with {} record(s)",
+                    records.len()
+                )),
             None => {}
         }
         if mismatches.is_empty() {
@@ -89,7 +96,11 @@ pub(super) fn dns(
 pub(super) fn logread(bed: &mut Testbed, filter: Option<&str>, output: Option<&Matcher>) -> Acted {
     let log = crate::services::logread(bed.container())?;
     let log: String = match filter {
-        Some(text) => log.lines().filter(|l| l.contains(text)).map(|l| format!("{l}\n")).collect(),
+        Some(text) => log
+            .lines()
+            .filter(|l| l.contains(text))
+            .map(|l| format!("{l}\n"))
+            .collect(),
         None => log,
     };
     let failures = match output.map(|m| m.check(&log)) {
@@ -148,13 +159,25 @@ fn recorded(outcome: Result<String, Vec<String>>, what: &str) -> (Vec<String>, R
             },
         ),
         Err(mut failures) => {
-            let seen = if failures.len() > 1 { failures.pop() } else { None };
-            let details = seen.map(|s| format!("--- {what}\n{}", tail(&s))).unwrap_or_default();
-            (failures, Recorded { snapshot: None, details, skip: None })
+            let seen = if failures.len() > 1 {
+                failures.pop()
+            } else {
+                None
+            };
+            let details = seen
+                .map(|s| format!("--- {what}\n{}", tail(&s)))
+                .unwrap_or_default();
+            (
+                failures,
+                Recorded {
+                    snapshot: None,
+                    details,
+                    skip: None,
+                },
+            )
         }
     }
 }
-
 
 /// What the case's `needs` ask for, before anything else: the link to the
 /// hub, then the boot (so booted services see the link).
@@ -166,9 +189,12 @@ pub(super) fn prepare(
 ) -> Result<(), String> {
     let needs = |item: &str| case.needs.iter().any(|n| n.value == item);
     if needs("network") {
-        let info = bed
-            .attach_network()
-            .map_err(|e| format!("failed to link the case to the hub: {}", crate::error_chain(&e)))?;
+        let info = bed.attach_network().map_err(|e| {
+            format!(
+                "failed to link the case to the hub: {}",
+                crate::error_chain(&e)
+            )
+        })?;
         notes.push(format!(
             "network: case {}/{} on hub0, hub {}",
             info.case, info.prefix, info.hub
@@ -194,7 +220,9 @@ fn boot_note(booted: &crate::boot::Booted) -> String {
         .map(|s| s.name.as_str())
         .collect();
     let slowest = booted.scripts.iter().max_by_key(|s| s.took);
-    let slowest = slowest.map_or(String::new(), |s| format!("; slowest {} {:.2} s", s.name, s.took.as_secs_f64()));
+    let slowest = slowest.map_or(String::new(), |s| {
+        format!("; slowest {} {:.2} s", s.name, s.took.as_secs_f64())
+    });
     format!(
         "booted in {:.2} s: {} start scripts, {} ended non-zero {failed:?}{slowest}",
         booted.took.as_secs_f64(),

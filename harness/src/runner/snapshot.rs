@@ -168,7 +168,10 @@ mod tests {
             out,
             "at [RUN_DIR] took [DURATION] on [TIMESTAMP] in [TEMP_DIR] pid 77"
         );
-        for rootless in ["/run/user/1000/wrtest/run-7/c1", "/tmp/wrtest-1000/run-7/c1"] {
+        for rootless in [
+            "/run/user/1000/wrtest/run-7/c1",
+            "/tmp/wrtest-1000/run-7/c1",
+        ] {
             let mut out = rootless.to_string();
             for (pattern, replacement) in REDACTIONS {
                 out = regex::Regex::new(pattern)

@@ -106,7 +106,10 @@ pub(crate) fn running_instances(list: &str, name: &str) -> Verdict {
         Err(e) => return Verdict::Unknown(format!("unreadable service list ({e})")),
     };
     let Some(service) = parsed.get(name) else {
-        let known: Vec<&String> = parsed.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        let known: Vec<&String> = parsed
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
         return Verdict::Fails(format!("procd knows no service {name}; it knows {known:?}"));
     };
     let instances = service.get("instances").and_then(|i| i.as_object());
@@ -123,7 +126,10 @@ pub(crate) fn running_instances(list: &str, name: &str) -> Verdict {
 
 fn process(c: &mut Container, name: &str) -> Result<Verdict, ContainerError> {
     let processes = c.processes()?;
-    if processes.iter().any(|(_, command)| program_names(command).contains(&name)) {
+    if processes
+        .iter()
+        .any(|(_, command)| program_names(command).contains(&name))
+    {
         return Ok(Verdict::Holds);
     }
     let seen: Vec<&str> = processes.iter().map(|(_, c)| c.as_str()).collect();
@@ -132,7 +138,9 @@ fn process(c: &mut Container, name: &str) -> Result<Verdict, ContainerError> {
 
 /// Interpreters whose first argument names the program (a script daemon
 /// runs as `/bin/sh /usr/sbin/NAME`).
-const INTERPRETERS: &[&str] = &["sh", "ash", "bash", "dash", "lua", "ucode", "perl", "python3"];
+const INTERPRETERS: &[&str] = &[
+    "sh", "ash", "bash", "dash", "lua", "ucode", "perl", "python3",
+];
 
 /// The names a command line runs as: its program's base name, and for a
 /// script run by an interpreter, the script's.
@@ -221,18 +229,31 @@ mod tests {
         let list = r#"{"dropbear":{"instances":{"instance1":{"running":true,"pid":9}}},
                        "cron":{},"uhttpd":{"instances":{"instance1":{"running":false}}}}"#;
         assert_eq!(running_instances(list, "dropbear"), Verdict::Holds);
-        let Verdict::Fails(cron) = running_instances(list, "cron") else { panic!() };
+        let Verdict::Fails(cron) = running_instances(list, "cron") else {
+            panic!()
+        };
         assert!(cron.contains("no running instance"), "{cron}");
-        assert!(matches!(running_instances(list, "uhttpd"), Verdict::Fails(_)));
-        let Verdict::Fails(unknown) = running_instances(list, "sshd") else { panic!() };
+        assert!(matches!(
+            running_instances(list, "uhttpd"),
+            Verdict::Fails(_)
+        ));
+        let Verdict::Fails(unknown) = running_instances(list, "sshd") else {
+            panic!()
+        };
         assert!(unknown.contains("knows no service sshd"), "{unknown}");
-        assert!(matches!(running_instances("not json", "x"), Verdict::Unknown(_)));
+        assert!(matches!(
+            running_instances("not json", "x"),
+            Verdict::Unknown(_)
+        ));
     }
 
     #[test]
     fn script_daemons_match_by_their_scripts_name() {
         assert_eq!(program_names("/usr/sbin/uhttpd -f -p 80"), ["uhttpd"]);
-        assert_eq!(program_names("/bin/sh /usr/sbin/mwan3track wan"), ["sh", "mwan3track"]);
+        assert_eq!(
+            program_names("/bin/sh /usr/sbin/mwan3track wan"),
+            ["sh", "mwan3track"]
+        );
         assert_eq!(program_names("/bin/sh -c sleep 1"), ["sh"]);
         assert_eq!(program_names(""), Vec::<&str>::new());
     }

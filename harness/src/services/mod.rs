@@ -30,7 +30,9 @@ pub fn wait(
         for condition in conditions {
             match condition.check(c)? {
                 Verdict::Holds => {}
-                Verdict::Fails(seen) => unmet.push(format!("{condition} within {timeout:?}: {seen}")),
+                Verdict::Fails(seen) => {
+                    unmet.push(format!("{condition} within {timeout:?}: {seen}"))
+                }
                 Verdict::Unknown(why) => unmet.push(format!("{condition}: could not check: {why}")),
             }
         }

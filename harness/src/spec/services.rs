@@ -16,7 +16,9 @@ const WAIT_FORMS: &str = "\"service:NAME\", \"process:NAME\", \"port:PORT\", \"p
     or \"port:udp:PORT\", each optionally after `!` (the condition must not hold)";
 
 pub(crate) fn wait(fields: &Fields<'_>) -> Result<Action, SpecError> {
-    let spot = fields.get("wait").ok_or_else(|| fields.error("missing `wait`"))?;
+    let spot = fields
+        .get("wait")
+        .ok_or_else(|| fields.error("missing `wait`"))?;
     let items = match spot.value {
         Value::String(_) => vec![spot],
         _ => spot.items()?,
@@ -39,7 +41,9 @@ fn condition(spot: &Spot<'_>) -> Result<Condition, SpecError> {
 fn positive_condition(spot: &Spot<'_>, text: &str) -> Result<Condition, SpecError> {
     let bad = || {
         let written = spot.str().unwrap_or(text);
-        spot.error(format!("invalid wait condition {written:?}; expected {WAIT_FORMS}"))
+        spot.error(format!(
+            "invalid wait condition {written:?}; expected {WAIT_FORMS}"
+        ))
     };
     let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
     match kind {
@@ -54,7 +58,11 @@ fn positive_condition(spot: &Spot<'_>, text: &str) -> Result<Condition, SpecErro
                 Some(_) => return Err(bad()),
                 None => (Protocol::Tcp, rest),
             };
-            let port = number.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?;
+            let port = number
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(bad)?;
             Ok(Condition::Port(protocol, port))
         }
         _ => Err(bad()),
@@ -74,7 +82,9 @@ pub(crate) fn http(fields: &Fields<'_>) -> Result<Action, SpecError> {
     Ok(Action::Http {
         port: fields.opt("port", |s| number(s, 1, 65535))?.unwrap_or(80) as u16,
         path: path.unwrap_or_else(|| "/".into()),
-        status: fields.opt("status", |s| number(s, 100, 599))?.unwrap_or(200) as u16,
+        status: fields
+            .opt("status", |s| number(s, 100, 599))?
+            .unwrap_or(200) as u16,
         body: fields.opt("body", values::matcher)?,
     })
 }
@@ -124,14 +134,19 @@ fn is_host_name(name: &str) -> bool {
 }
 
 /// The response codes a `dns` step can expect.
-const RCODES: &[&str] = &["NOERROR", "NXDOMAIN", "REFUSED", "SERVFAIL", "FORMERR", "NOTIMP"];
+const RCODES: &[&str] = &[
+    "NOERROR", "NXDOMAIN", "REFUSED", "SERVFAIL", "FORMERR", "NOTIMP",
+];
 
 fn rcode(spot: Spot<'_>) -> Result<String, SpecError> {
     let code = spot.str()?.to_ascii_uppercase();
     if RCODES.contains(&code.as_str()) {
         Ok(code)
     } else {
-        Err(spot.error(format!("invalid `rcode` {code:?}: expected one of {}", RCODES.join(", "))))
+        Err(spot.error(format!(
+            "invalid `rcode` {code:?}: expected one of {}",
+            RCODES.join(", ")
+        )))
     }
 }
 

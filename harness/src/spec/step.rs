@@ -18,7 +18,15 @@ use super::values::{self, Registry};
 
 /// The keys that name a step's action.
 const ACTIONS: &[&str] = &[
-    "run", "install", "remove", "lifecycle", "update", "wait", "http", "dns", "logread",
+    "run",
+    "install",
+    "remove",
+    "lifecycle",
+    "update",
+    "wait",
+    "http",
+    "dns",
+    "logread",
 ];
 
 /// Every key a step may hold.

@@ -11,23 +11,30 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::error::{Located, Location, SpecError};
-use super::fields::{Fields, Spot};
 use super::feed_options::{self, FeedOptionsSpec};
+use super::fields::{Fields, Spot};
 use super::limits;
-use crate::feed::Transport;
 use super::model::{Action, Case, LimitsSpec, PackageRef, Step, Suite};
 use super::needs;
 use super::raw;
 use super::source::Source;
 use super::step::{self, StepContext};
 use super::values::{self, Registry, NAME_RULE};
+use crate::feed::Transport;
 
 /// The per-step timeout when neither step, case nor suite sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Every key allowed at the top of a suite file.
 const SUITE_KEYS: &[&str] = &[
-    "name", "images", "feed", "feed_options", "install", "timeout", "limits", "case",
+    "name",
+    "images",
+    "feed",
+    "feed_options",
+    "install",
+    "timeout",
+    "limits",
+    "case",
 ];
 
 /// Every key a `[[case]]` table may hold.
@@ -207,7 +214,9 @@ fn check_needs(
     let has = |item: &str| needs.iter().any(|n| n.value == item);
     for step in steps {
         let wanted = match &step.action {
-            Action::Http { .. } | Action::Dns { .. } => Some(("network", "probes the case from the hub")),
+            Action::Http { .. } | Action::Dns { .. } => {
+                Some(("network", "probes the case from the hub"))
+            }
             Action::Logread { .. } => Some(("procd", "reads the log of a booted system")),
             Action::Wait { conditions } if conditions.iter().any(|c| c.asks_procd()) => {
                 Some(("procd", "waits for a procd service"))
@@ -235,7 +244,10 @@ fn check_feed(
     if !feed.is_empty() {
         return Ok(());
     }
-    if let Some(step) = steps.iter().find(|s| matches!(s.action, Action::Update { .. })) {
+    if let Some(step) = steps
+        .iter()
+        .find(|s| matches!(s.action, Action::Update { .. }))
+    {
         return Err(fields.error(format!(
             "step {} at {} runs `opkg update` against the case's feed, but the case has no `feed`",
             step.index, step.location

@@ -693,7 +693,9 @@ fn service_steps_read_their_forms() {
          [[case.step]]\nlogread = \"dropbear\"\n[[case.step]]\nupdate = true\nerrors = [\"bad-signature\"]",
     ));
     let steps = &suite.cases[0].steps;
-    let Action::Wait { conditions } = &steps[0].action else { panic!("{:?}", steps[0]) };
+    let Action::Wait { conditions } = &steps[0].action else {
+        panic!("{:?}", steps[0])
+    };
     assert_eq!(
         conditions,
         &[
@@ -704,11 +706,26 @@ fn service_steps_read_their_forms() {
             Condition::Not(Box::new(Condition::Port(Protocol::Tcp, 80))),
         ]
     );
-    let Action::Http { port, path, status, body } = &steps[1].action else { panic!() };
-    assert_eq!((*port, path.as_str(), *status, body.is_some()), (8080, "/cgi-bin/luci", 403, true));
-    assert!(matches!(&steps[2].action, Action::Dns { name, answer: Some(_), .. } if name == "printer.lan"));
+    let Action::Http {
+        port,
+        path,
+        status,
+        body,
+    } = &steps[1].action
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (*port, path.as_str(), *status, body.is_some()),
+        (8080, "/cgi-bin/luci", 403, true)
+    );
+    assert!(
+        matches!(&steps[2].action, Action::Dns { name, answer: Some(_), .. } if name == "printer.lan")
+    );
     assert!(matches!(&steps[3].action, Action::Logread { filter: Some(f), .. } if f == "dropbear"));
-    let Action::Update { outcome } = &steps[4].action else { panic!() };
+    let Action::Update { outcome } = &steps[4].action else {
+        panic!()
+    };
     assert_eq!(outcome.error_kinds, ["bad-signature"]);
 }
 
@@ -736,7 +753,10 @@ fn service_step_mistakes_are_named() {
     ];
     for (case_lines, step_lines, expected) in cases {
         let err = parse_err(&one_case(case_lines, step_lines));
-        assert!(err.contains(expected), "{case_lines} / {step_lines}:\n{err}\nexpected: {expected}");
+        assert!(
+            err.contains(expected),
+            "{case_lines} / {step_lines}:\n{err}\nexpected: {expected}"
+        );
     }
 }
 
@@ -751,6 +771,12 @@ fn feed_options_of_a_case_override_the_suites_key_by_key() {
                 [[case.step]]\nrun = \"true\"\n";
     let suite = parse_ok(text);
     let (a, b) = (&suite.cases[0].feed_options, &suite.cases[1].feed_options);
-    assert_eq!((a.transport, a.signing, a.no_update), (Transport::Http, Signing::Usign, true));
-    assert_eq!((b.transport, b.signing, b.no_update), (Transport::Http, Signing::None, false));
+    assert_eq!(
+        (a.transport, a.signing, a.no_update),
+        (Transport::Http, Signing::Usign, true)
+    );
+    assert_eq!(
+        (b.transport, b.signing, b.no_update),
+        (Transport::Http, Signing::None, false)
+    );
 }

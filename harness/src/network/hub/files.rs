@@ -50,7 +50,9 @@ impl Files {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PathBuf>> {
-        self.dirs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.dirs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn answer(&self, request: tiny_http::Request) {

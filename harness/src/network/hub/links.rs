@@ -64,9 +64,12 @@ async fn hub_side(pid: u32, number: u32, addrs: LinkAddresses) -> Result<(), Str
         .await
         .map_err(|e| format!("failed to create veth pair {hub}/{peer}: {e}"))?;
     let peer_index = must_index(&handle, &peer).await?;
-    set(&handle, LinkUnspec::new_with_index(peer_index).setns_by_pid(pid))
-        .await
-        .map_err(|e| format!("failed to move {peer} into the namespace of process {pid}: {e}"))?;
+    set(
+        &handle,
+        LinkUnspec::new_with_index(peer_index).setns_by_pid(pid),
+    )
+    .await
+    .map_err(|e| format!("failed to move {peer} into the namespace of process {pid}: {e}"))?;
     let hub_index = must_index(&handle, &hub).await?;
     add_address(&handle, hub_index, &hub, addrs.hub.into(), addrs.prefix).await?;
     set(&handle, LinkUnspec::new_with_index(hub_index).up())
@@ -78,9 +81,12 @@ async fn case_side(number: u32, addrs: LinkAddresses) -> Result<(), String> {
     let handle = connect()?;
     let peer = peer_name(number);
     let index = must_index(&handle, &peer).await?;
-    set(&handle, LinkUnspec::new_with_index(index).name(CASE_IFNAME.to_string()))
-        .await
-        .map_err(|e| format!("failed to rename {peer} to {CASE_IFNAME}: {e}"))?;
+    set(
+        &handle,
+        LinkUnspec::new_with_index(index).name(CASE_IFNAME.to_string()),
+    )
+    .await
+    .map_err(|e| format!("failed to rename {peer} to {CASE_IFNAME}: {e}"))?;
     add_address(&handle, index, CASE_IFNAME, addrs.case.into(), addrs.prefix).await?;
     set(&handle, LinkUnspec::new_with_index(index).up())
         .await

@@ -130,9 +130,11 @@ impl Connection {
                 }
                 Err(e) => Answer::Failed(e),
             },
-            Request::Http { port, path, timeout_ms } => {
-                self.probe(|case| probes::http(case, port, &path, ms(timeout_ms)))
-            }
+            Request::Http {
+                port,
+                path,
+                timeout_ms,
+            } => self.probe(|case| probes::http(case, port, &path, ms(timeout_ms))),
             Request::Tcp { port, timeout_ms } => {
                 self.probe(|case| probes::tcp(case, port, ms(timeout_ms)))
             }

@@ -28,7 +28,12 @@ pub fn http(case: Ipv4Addr, port: u16, path: &str, timeout: Duration) -> Answer 
         Err(e) => return Answer::Failed(format!("GET {url}: {e}")),
     };
     let status = response.status().as_u16();
-    match response.body_mut().with_config().limit(BODY_LIMIT).read_to_vec() {
+    match response
+        .body_mut()
+        .with_config()
+        .limit(BODY_LIMIT)
+        .read_to_vec()
+    {
         Ok(body) => Answer::Http {
             status,
             body: String::from_utf8_lossy(&body).into_owned(),
@@ -60,12 +65,17 @@ fn dns_query(case: Ipv4Addr, name: &str, timeout: Duration) -> Result<Answer, St
     let id = std::process::id() as u16;
     let mut query = Packet::new_query(id);
     query.set_flags(simple_dns::PacketFlag::RECURSION_DESIRED);
-    query
-        .questions
-        .push(Question::new(qname, TYPE::A.into(), CLASS::IN.into(), false));
+    query.questions.push(Question::new(
+        qname,
+        TYPE::A.into(),
+        CLASS::IN.into(),
+        false,
+    ));
     let bytes = query.build_bytes_vec().map_err(|e| e.to_string())?;
     let socket = UdpSocket::bind(("0.0.0.0", 0)).map_err(|e| e.to_string())?;
-    socket.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    socket
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
     socket.connect((case, 53)).map_err(|e| e.to_string())?;
     socket.send(&bytes).map_err(|e| e.to_string())?;
     let mut buffer = [0u8; 4096];
