@@ -85,11 +85,14 @@ pub struct BootScript {
 }
 
 impl Booted {
+    /// The scripts that did not end with status 0.
+    pub fn failed(&self) -> impl Iterator<Item = &BootScript> {
+        self.scripts.iter().filter(|s| s.exit != Some(0))
+    }
+
     /// Scripts that ended non-zero, with their output, one per line.
     pub fn failures(&self) -> Vec<String> {
-        self.scripts
-            .iter()
-            .filter(|s| s.exit != Some(0))
+        self.failed()
             .map(|s| {
                 let exit = s.exit.map_or("no end".into(), |c| format!("exit {c}"));
                 format!(

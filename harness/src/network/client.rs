@@ -101,21 +101,16 @@ impl Link {
         let pid = container
             .namespace_pid()
             .ok_or_else(|| NetworkError::Refused("the container has already ended".into()))?;
-        let writer = UnixStream::connect(hub_socket(exe)?)?;
-        let mut link = Link {
-            reader: BufReader::new(writer.try_clone()?),
-            writer,
-            info: LinkInfo {
-                hub: [0, 0, 0, 0].into(),
-                case: [0, 0, 0, 0].into(),
-                prefix: 0,
-            },
-        };
-        match link.ask(&Request::Attach { pid })? {
-            Answer::Attached(info) => link.info = info,
-            other => return Err(unexpected(other)),
+        let mut writer = UnixStream::connect(hub_socket(exe)?)?;
+        let mut reader = BufReader::new(writer.try_clone()?);
+        match exchange(&mut writer, &mut reader, &Request::Attach { pid })? {
+            Answer::Attached(info) => Ok(Link {
+                reader,
+                writer,
+                info,
+            }),
+            other => Err(unexpected(other)),
         }
-        Ok(link)
     }
 
     /// The link's addresses.
@@ -173,14 +168,23 @@ impl Link {
     }
 
     fn ask(&mut self, request: &Request) -> Result<Answer> {
-        protocol::send(&mut self.writer, request)?;
-        protocol::receive(&mut self.reader)?.ok_or_else(|| {
-            NetworkError::Io(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the hub closed the connection",
-            ))
-        })
+        exchange(&mut self.writer, &mut self.reader, request)
     }
+}
+
+/// Send one request on a link's connection and read the hub's answer.
+fn exchange(
+    writer: &mut UnixStream,
+    reader: &mut BufReader<UnixStream>,
+    request: &Request,
+) -> Result<Answer> {
+    protocol::send(writer, request)?;
+    protocol::receive(reader)?.ok_or_else(|| {
+        NetworkError::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the hub closed the connection",
+        ))
+    })
 }
 
 fn millis(d: Duration) -> u64 {

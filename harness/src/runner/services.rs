@@ -213,12 +213,7 @@ pub(super) fn prepare(
 pub(super) const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn boot_note(booted: &crate::boot::Booted) -> String {
-    let failed: Vec<&str> = booted
-        .scripts
-        .iter()
-        .filter(|s| s.exit != Some(0))
-        .map(|s| s.name.as_str())
-        .collect();
+    let failed: Vec<&str> = booted.failed().map(|s| s.name.as_str()).collect();
     let slowest = booted.scripts.iter().max_by_key(|s| s.took);
     let slowest = slowest.map_or(String::new(), |s| {
         format!("; slowest {} {:.2} s", s.name, s.took.as_secs_f64())
